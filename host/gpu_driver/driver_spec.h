@@ -1,0 +1,36 @@
+#pragma once
+// GPU driver parameters. Defaults follow NVIDIA UVM (reference/uvm-driver.md):
+// batch of 256 faults, at most 20 batches per bottom half, 4 targeted TLB
+// invalidate ranges per batch before a full flush. CPU costs are chosen so
+// that a small batch takes 20-50 us end to end, the fault latency Zheng
+// HPCA'16 reports, with most of it software (Kim ASPLOS'20: driver work is
+// ~47 % of a batch, transfer <= ~25 %, SC'21 Fig. 7).
+#include <cstdint>
+
+namespace hmmsim::host {
+
+struct DriverCosts {
+  double isr_ns = 2000;             // interrupt entry + bottom-half wakeup
+  double batch_fixed_ns = 6000;     // per batch: fetch setup, sort, bookkeeping
+  double per_fault_ns = 150;        // per fetched fault entry (decode, coalesce)
+  double per_block_ns = 4000;       // per 2 MiB VA block serviced (locking, lookups)
+  double per_page_ns = 600;         // per page mirrored or migrated (range_fault, migrate_vma)
+  double per_pte_ns = 80;           // per device PTE built
+  double migrate_to_ram_ns = 8000;  // CPU fault on a device page: handler overhead
+};
+
+enum class FaultPolicy : uint8_t {
+  Migrate,    // move faulted pages into VRAM, map them there
+  RemoteMap,  // map system memory over PCIe, never migrate
+};
+
+struct DriverSpec {
+  uint32_t fault_buffer_entries = 1024;
+  uint32_t batch_count = 256;
+  uint32_t max_batches = 20;
+  uint32_t tlb_inv_max_ranges = 4;
+  FaultPolicy policy = FaultPolicy::Migrate;
+  DriverCosts costs;
+};
+
+}  // namespace hmmsim::host

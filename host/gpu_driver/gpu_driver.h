@@ -1,0 +1,117 @@
+#pragma once
+// The HMM GPU driver: policy on top of the mechanism in host/mm and host/hmm.
+// It fetches replayable faults from the ring the GMMU writes in host memory,
+// coalesces and sorts them, services them per 2 MiB VA block (migrate to
+// VRAM or map system memory), builds device PTEs in VRAM, invalidates the
+// device TLBs and replays. It mirrors one process through an interval
+// notifier and owns its VRAM as device-private memory (migrate_to_ram).
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "host/common/lock.h"
+#include "host/gpu_driver/device_bus.h"
+#include "host/gpu_driver/device_page_table.h"
+#include "host/gpu_driver/driver_spec.h"
+#include "host/gpu_driver/vram_allocator.h"
+#include "host/hmm/migrate.h"
+#include "host/hmm/range_fault.h"
+#include "hwref/fault_entry.h"
+#include "hwref/gpu_regs.h"
+
+namespace hmmsim::host {
+
+struct DriverStats {
+  uint64_t s_interrupts = 0;
+  uint64_t s_batches = 0;
+  uint64_t s_faults_fetched = 0;
+  uint64_t s_faults_duplicate = 0;
+  uint64_t s_faults_serviced = 0;  // unique pages made accessible
+  uint64_t s_faults_fatal = 0;
+  uint64_t s_blocks = 0;
+  uint64_t s_range_fault_retries = 0;
+  uint64_t s_pages_to_vram = 0;
+  uint64_t s_pages_to_sysmem = 0;
+  uint64_t s_pages_mapped_remote = 0;
+  uint64_t s_bytes_h2d = 0;
+  uint64_t s_bytes_d2h = 0;
+  uint64_t s_dma_commands = 0;
+  uint64_t s_tlb_invalidates = 0;
+  uint64_t s_tlb_full_flushes = 0;
+  uint64_t s_replays = 0;
+  uint64_t s_invalidate_callbacks = 0;
+  uint64_t s_pages_unmapped = 0;
+  uint64_t s_vram_alloc_failures = 0;
+};
+
+class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
+ public:
+  GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverSpec& spec,
+            uint64_t vram_bytes);
+  ~GpuDriver() override;
+
+  // Allocates the fault ring in host memory and the page directory in VRAM,
+  // registers VRAM as device-private memory and programs BAR0.
+  Status init(uint64_t msi_address);
+  // Starts mirroring `mm` (one process per driver instance).
+  void attach(AddressSpace& mm);
+
+  // Placement hint for a VA range, like cudaMemAdvise(SetPreferredLocation):
+  // pages preferring the host are mapped over PCIe, never migrated.
+  void set_preferred_host(uint64_t start, uint64_t end);
+  bool prefers_host(uint64_t va) const;
+
+  // Bottom half: fetch -> coalesce -> service per block -> invalidate ->
+  // replay, repeated until the ring is empty or max_batches ran.
+  void service_faults();
+
+  // IMmuIntervalNotifierOps: drop device PTEs of the range, flush the TLB.
+  bool invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t cur_seq) override;
+  // IPagemapOps: the CPU touched one of our VRAM pages.
+  Status migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn pfn) override;
+  void page_free(Pfn pfn) override;
+
+  const DriverStats& stats() const { return m_stats; }
+  const DevicePageTable& page_table() const { return m_pt; }
+  const VramAllocator& vram() const { return m_vram; }
+  uint64_t fault_ring_pa() const { return PhysMem::pa(m_ring_pfn); }
+
+ private:
+  struct PendingFault {
+    hwref::AccessType access;
+    uint64_t first_ps;
+  };
+  using FaultSet = std::map<uint64_t, PendingFault>;  // page VA -> strongest access
+
+  uint32_t fetch_batch(FaultSet& out);
+  void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& pages);
+  void service_run(uint64_t start, const std::vector<bool>& write, size_t n);
+  void migrate_to_vram(uint64_t start, uint64_t end);
+  bool mirror(uint64_t start, const std::vector<bool>& write, size_t n);
+  void cancel(uint64_t va);
+  void queue_tlb_invalidate(uint64_t va, uint64_t pages);
+  void flush_tlb_invalidates();
+  void dma(hwref::CeDir dir, uint64_t src, uint64_t dst, uint64_t len);
+  void write64(uint64_t lo_reg, uint64_t value);
+  uint64_t vram_pa_of(Pfn devpfn) const { return (devpfn - m_pagemap->base) << kPageShift; }
+  Pfn devpfn_of(uint64_t vram_pa) const { return m_pagemap->base + (vram_pa >> kPageShift); }
+
+  HostSystem& m_sys;
+  DeviceBus& m_bus;
+  ILock& m_lock;
+  const DriverSpec m_spec;
+  VramAllocator m_vram;
+  DevicePageTable m_pt;
+  DevicePagemap* m_pagemap = nullptr;
+  AddressSpace* m_mm = nullptr;
+  MmuIntervalNotifier* m_notifier = nullptr;
+  Pfn m_ring_pfn = kNoPfn;
+  uint64_t m_ring_pages = 0;
+  uint32_t m_get = 0;
+  uint32_t m_ce_seq = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> m_inv;
+  std::map<uint64_t, uint64_t> m_host_pref;  // start -> end  // pending TLB invalidates (va, pages)
+  DriverStats m_stats;
+};
+
+}  // namespace hmmsim::host

@@ -1,0 +1,57 @@
+#pragma once
+// System RAM: page frames with reference counts and real contents.
+// Contents are allocated lazily: a frame never written reads as zeros.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "host/common/status.h"
+
+namespace hmmsim::host {
+
+using Pfn = uint64_t;
+constexpr Pfn kNoPfn = ~0ull;
+
+class PhysMem {
+ public:
+  // `frames` system pages; frame 0 is the shared zero page and never freed.
+  explicit PhysMem(uint64_t frames);
+
+  Pfn zero_pfn() const { return 0; }
+  uint64_t frames() const { return m_ref.size(); }
+  uint64_t free_frames() const { return m_free.size(); }
+
+  // A zero-filled frame with refcount 1, or kNoPfn when memory is exhausted.
+  Pfn alloc();
+  // `n` physically contiguous frames (for device rings), lowest first.
+  Pfn alloc_contiguous(uint64_t n);
+  void get(Pfn pfn);
+  // Drops one reference; the frame returns to the free list at zero.
+  void put(Pfn pfn);
+  uint32_t refcount(Pfn pfn) const { return m_ref.at(pfn); }
+  bool valid(Pfn pfn) const { return pfn < m_ref.size() && m_ref[pfn] > 0; }
+
+  // Byte access within one frame (off + len <= page size).
+  void read(Pfn pfn, uint64_t off, void* dst, uint64_t len) const;
+  void write(Pfn pfn, uint64_t off, const void* src, uint64_t len);
+  void copy_page(Pfn dst, Pfn src);
+  void clear_page(Pfn pfn);
+
+  // Host physical address space: frame N is at N * page size.
+  static uint64_t pa(Pfn pfn) { return pfn << kPageShift; }
+  static Pfn pfn_of(uint64_t pa) { return pa >> kPageShift; }
+
+  uint64_t s_allocs = 0;
+  uint64_t s_frees = 0;
+
+ private:
+  using Page = std::array<uint8_t, kPageSize>;
+  Page& materialise(Pfn pfn);
+
+  std::vector<uint32_t> m_ref;
+  std::vector<std::unique_ptr<Page>> m_data;
+  std::vector<Pfn> m_free;  // LIFO, lowest frame first when fresh: deterministic
+};
+
+}  // namespace hmmsim::host

@@ -1,0 +1,72 @@
+#pragma once
+// The GPU as seen from the PCIe link: BAR0 registers and the BAR1 VRAM
+// aperture behind one target socket, and one upstream initiator socket that
+// every on-chip requester (fault unit, copy engine, SM remote accesses)
+// shares. Inside: VRAM, the GMMU, a copy engine and the SMs.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "hw/copy_engine.h"
+#include "hw/gmmu.h"
+#include "hw/sm.h"
+#include "hw/vram.h"
+
+namespace hmmsim::hw {
+
+struct GpuSpec {
+  unsigned sms = 2;
+  SmSpec sm;
+  TlbSpec l1_tlb;
+  GmmuSpec gmmu;
+  VramSpec vram;
+  CopyEngineSpec ce;
+  double bar0_access_ns = 20;  // register decode on the device side
+};
+
+class Gpu : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Gpu> bar_socket;      // downstream from the link
+  tlm_utils::simple_initiator_socket<Gpu> host_socket;  // upstream to the link
+
+  Gpu(sc_core::sc_module_name name, const GpuSpec& spec);
+
+  Vram& vram() { return m_vram; }
+  Gmmu& gmmu() { return m_gmmu; }
+  CopyEngine& copy_engine() { return m_ce; }
+  Sm& sm(unsigned i) { return *m_sms.at(i); }
+  unsigned sm_count() const { return static_cast<unsigned>(m_sms.size()); }
+
+  // Starts every SM's warps; kernel_done() fires when all SMs finished.
+  void launch();
+  const sc_core::sc_event& kernel_done() const { return m_kernel_done; }
+  bool finished() const;
+
+  uint64_t s_bar0_reads = 0, s_bar0_writes = 0, s_bar1_bytes = 0, s_decode_errors = 0;
+
+ private:
+  void bar_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  unsigned bar_transport_dbg(tlm::tlm_generic_payload& t);
+  void up_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  uint32_t reg_read(uint64_t off);
+  void reg_write(uint64_t off, uint32_t v, const sc_core::sc_time& delay);
+  void watch_done();
+
+  const GpuSpec m_spec;
+  Vram m_vram;
+  Gmmu m_gmmu;
+  CopyEngine m_ce;
+  std::vector<std::unique_ptr<Sm>> m_sms;
+  tlm_utils::multi_passthrough_target_socket<Gpu> m_up;  // on-chip requesters -> host_socket
+  tlm_utils::simple_initiator_socket<Gpu> m_bar1;         // BAR1 -> VRAM
+  sc_core::sc_event m_go, m_kernel_done;
+  uint32_t m_regs[hwref::bar0::kSize / 4] = {};
+};
+
+}  // namespace hmmsim::hw

@@ -1,0 +1,110 @@
+#include "hw/vram.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace hmmsim::hw {
+
+VramCore::VramCore(const VramSpec& s)
+    : m_spec(s), m_banks(size_t(s.channels) * s.banks_per_channel), m_channel_busy(s.channels, 0) {}
+
+void VramCore::read(uint64_t pa, uint8_t* dst, uint64_t len) const {
+  while (len) {
+    const uint64_t off = pa & 4095, n = std::min<uint64_t>(len, 4096 - off);
+    auto it = m_pages.find(pa >> 12);
+    if (it == m_pages.end())
+      std::memset(dst, 0, n);
+    else
+      std::memcpy(dst, it->second->data() + off, n);
+    pa += n, dst += n, len -= n;
+  }
+}
+
+void VramCore::write(uint64_t pa, const uint8_t* src, uint64_t len) {
+  while (len) {
+    const uint64_t off = pa & 4095, n = std::min<uint64_t>(len, 4096 - off);
+    auto& p = m_pages[pa >> 12];
+    if (!p) {
+      p = std::make_unique<std::array<uint8_t, 4096>>();
+      p->fill(0);
+    }
+    std::memcpy(p->data() + off, src, n);
+    pa += n, src += n, len -= n;
+  }
+}
+
+double VramCore::access(uint64_t pa, uint64_t len, double t) {
+  // Address map: interleave chunks across channels, then banks, then rows.
+  const uint64_t chunk = pa / m_spec.interleave_bytes;
+  const uint32_t ch = chunk % m_spec.channels;
+  const uint64_t in_ch = (chunk / m_spec.channels) * m_spec.interleave_bytes + pa % m_spec.interleave_bytes;
+  const uint64_t row_global = in_ch / m_spec.row_bytes;
+  const uint32_t bank_idx = row_global % m_spec.banks_per_channel;
+  const int64_t row = static_cast<int64_t>(row_global / m_spec.banks_per_channel);
+  Bank& b = m_banks[size_t(ch) * m_spec.banks_per_channel + bank_idx];
+
+  double start = std::max(t, b.busy_until);
+  double lat = m_spec.t_cl_ns;
+  if (b.open_row == row) {
+    ++s_row_hits;
+  } else if (b.open_row < 0) {
+    ++s_row_misses;
+    lat += m_spec.t_rcd_ns;
+  } else {
+    ++s_row_conflicts;
+    lat += m_spec.t_rp_ns + m_spec.t_rcd_ns;
+  }
+  b.open_row = row;
+  const double xfer = double(len) / m_spec.channel_gbps;  // GB/s == bytes/ns
+  const double data_start = std::max(start + lat, m_channel_busy[ch]);
+  const double done = data_start + xfer;
+  m_channel_busy[ch] = done;
+  b.busy_until = start + (lat - m_spec.t_cl_ns) + xfer;
+  return done;
+}
+
+Vram::Vram(sc_core::sc_module_name name, const VramSpec& spec) : sc_module(name), socket("socket"), m_core(spec) {
+  socket.register_b_transport(this, &Vram::b_transport);
+  socket.register_transport_dbg(this, &Vram::transport_dbg);
+}
+
+void Vram::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+  const uint64_t pa = t.get_address(), len = t.get_data_length();
+  if (!m_core.in_range(pa, len)) {
+    ++s_decode_errors;
+    t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  const double arrive = (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9;
+  // Long transfers spread over the interleaved channels: the last chunk decides.
+  double done = arrive;
+  const uint64_t il = m_core.spec().interleave_bytes;
+  for (uint64_t a = pa; a < pa + len;) {
+    const uint64_t n = std::min(pa + len - a, il - a % il);
+    done = std::max(done, m_core.access(a, n, arrive));
+    a += n;
+  }
+  if (t.is_read()) {
+    m_core.read(pa, t.get_data_ptr(), len);
+    ++m_core.s_reads;
+    m_core.s_bytes_read += len;
+  } else {
+    m_core.write(pa, t.get_data_ptr(), len);
+    ++m_core.s_writes;
+    m_core.s_bytes_written += len;
+  }
+  delay += sc_core::sc_time(done - arrive, sc_core::SC_NS);
+  t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned Vram::transport_dbg(int, tlm::tlm_generic_payload& t) {
+  const uint64_t pa = t.get_address(), len = t.get_data_length();
+  if (!m_core.in_range(pa, len)) return 0;
+  if (t.is_read())
+    m_core.read(pa, t.get_data_ptr(), len);
+  else
+    m_core.write(pa, t.get_data_ptr(), len);
+  return static_cast<unsigned>(len);
+}
+
+}  // namespace hmmsim::hw

@@ -1,0 +1,57 @@
+#pragma once
+// BAR0 register map of the modelled GPU: the contract between the device
+// model (hw/) and its driver (host/gpu_driver/), like a hardware reference
+// manual. All registers are 32 bits wide.
+#include <cstdint>
+
+namespace hmmsim::hwref {
+
+namespace bar0 {
+constexpr uint64_t kId = 0x000;              // RO: kIdValue
+constexpr uint64_t kFaultBufBaseLo = 0x010;  // host PA of the replayable fault buffer
+constexpr uint64_t kFaultBufBaseHi = 0x014;
+constexpr uint64_t kFaultBufEntries = 0x018;  // ring size in entries
+constexpr uint64_t kFaultBufGet = 0x01C;      // driver: next entry it will consume
+constexpr uint64_t kFaultBufPut = 0x020;      // RO: next entry the GMMU will write
+constexpr uint64_t kFaultBufStatus = 0x024;   // W1C: bit0 overflow
+constexpr uint64_t kPdbLo = 0x030;            // VRAM PA of the top page directory
+constexpr uint64_t kPdbHi = 0x034;
+constexpr uint64_t kTlbInvVaLo = 0x040;  // first VA to invalidate (4 KiB aligned)
+constexpr uint64_t kTlbInvVaHi = 0x044;
+constexpr uint64_t kTlbInvPages = 0x048;   // number of 4 KiB pages; 0 = everything
+constexpr uint64_t kTlbInvTrigger = 0x04C;  // write: perform the invalidate
+constexpr uint64_t kReplay = 0x050;         // write: replay all waiting faulted accesses
+constexpr uint64_t kMsiAddrLo = 0x060;      // where MSIs are written (host PA)
+constexpr uint64_t kMsiAddrHi = 0x064;
+constexpr uint64_t kIntrStatus = 0x070;  // W1C: kIntrFault, kIntrCopy
+constexpr uint64_t kIntrEnable = 0x074;
+constexpr uint64_t kCeSrcLo = 0x100;  // copy engine descriptor
+constexpr uint64_t kCeSrcHi = 0x104;
+constexpr uint64_t kCeDstLo = 0x108;
+constexpr uint64_t kCeDstHi = 0x10C;
+constexpr uint64_t kCeLen = 0x110;       // bytes
+constexpr uint64_t kCeDir = 0x114;       // CeDir
+constexpr uint64_t kCeDoorbell = 0x118;  // write a sequence number: start the copy
+constexpr uint64_t kCeDoneSeq = 0x11C;   // RO: sequence of the last finished copy
+constexpr uint64_t kCancelVaLo = 0x130;   // fatal fault: fail accesses waiting on this page
+constexpr uint64_t kCancelVaHi = 0x134;
+constexpr uint64_t kCancelTrigger = 0x138;  // write: cancel
+constexpr uint64_t kSize = 0x1000;
+}  // namespace bar0
+
+constexpr uint32_t kIdValue = 0x484D4D31;  // "HMM1"
+constexpr uint32_t kIntrFault = 1u << 0;
+constexpr uint32_t kIntrCopy = 1u << 1;
+
+// MSI vectors (the data word the device writes to the MSI address).
+constexpr uint32_t kMsiVectorFault = 0;
+constexpr uint32_t kMsiVectorCopy = 1;
+
+// FillZero clears `len` bytes of VRAM at dst (src ignored).
+enum class CeDir : uint32_t { HostToDevice = 0, DeviceToHost = 1, DeviceToDevice = 2, FillZero = 3 };
+
+// Device-visible address map behind the PCIe endpoint (BAR1 exposes VRAM).
+constexpr uint64_t kBar0Base = 0x0;
+constexpr uint64_t kBar1Base = 1ull << 40;  // VRAM aperture: BAR1 + VRAM PA
+
+}  // namespace hmmsim::hwref

@@ -1,0 +1,77 @@
+#include "sim/cli.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/config.h"
+#include "sim/platform.h"
+
+namespace hmmsim::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int run_command(const std::string& config, const std::vector<std::string>& sets, std::string out_dir,
+                bool quiet, std::ostream& out, std::ostream& err) {
+  SimConfig cfg;
+  try {
+    ConfigDoc doc = load_config_file(config);
+    for (auto& s : sets) apply_override(doc, s);
+    cfg = parse_config(doc);
+  } catch (const ConfigError& e) {
+    err << "hmmsim: config error: " << e.what() << "\n";
+    return 2;
+  }
+  if (out_dir.empty()) out_dir = (fs::path("out") / fs::path(config).stem()).string();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) {
+    err << "hmmsim: cannot create output folder " << out_dir << ": " << ec.message() << "\n";
+    return 2;
+  }
+
+  Platform platform(cfg);
+  RunResult r = platform.run();
+
+  const fs::path stats_path = fs::path(out_dir) / "stats.json";
+  std::ofstream(stats_path) << r.stats.dump(2) << "\n";
+  std::ofstream(fs::path(out_dir) / "stats.txt") << platform.stats().to_text();
+  std::ofstream(fs::path(out_dir) / "summary.txt") << r.summary;
+  if (!quiet) out << r.summary;
+  out << "outputs written to " << out_dir << "/ (stats.json, stats.txt, summary.txt)\n";
+  return r.exit_code;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"hmmsim: a SystemC/TLM model of a GPU with its own MMU and a host HMM driver"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "hmmsim 0.1.0");
+  std::string config, out_dir;
+  std::vector<std::string> sets;
+  bool quiet = false;
+  CLI::App* run = app.add_subcommand("run", "run one experiment described by a YAML file");
+  run->add_option("config", config, "experiment YAML (e.g. configs/default.yaml)")->required();
+  run->add_option("--set", sets, "override a key: --set gpu.sms=4 (repeatable)")->take_all();
+  run->add_option("--out,-o", out_dir, "output folder (default: out/<config name>)");
+  run->add_flag("--quiet,-q", quiet, "print only where outputs went");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostream& os = e.get_exit_code() == 0 ? out : err;
+    const int rc = app.exit(e, os, os);
+    return rc == 0 ? 0 : 2;
+  }
+  if (run->parsed()) return run_command(config, sets, out_dir, quiet, out, err);
+  return 2;
+}
+
+}  // namespace hmmsim::sim

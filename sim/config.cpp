@@ -1,0 +1,138 @@
+#include "sim/config.h"
+
+namespace hmmsim::sim {
+
+namespace {
+
+void parse_run(ConfigReader r, RunSpec& s) {
+  s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
+  s.max_sim_time_ns = r.time_ns("max_sim_time", s.max_sim_time_ns, 1e3, 1e13);
+  r.finish();
+}
+
+void parse_host(ConfigReader r, HostSpec& s) {
+  s.ram_bytes = r.bytes("ram", s.ram_bytes, 1ull << 20, 64ull << 30);
+  s.cpu_page_access_ns = r.time_ns("cpu_page_access", s.cpu_page_access_ns, 0, 1e6);
+  s.cpu.posted_write_ns = r.time_ns("posted_write", s.cpu.posted_write_ns, 0, 1e5);
+  s.root.dram_ns = r.time_ns("dram_latency", s.root.dram_ns, 0, 1e5);
+  s.root.dram_gbps = r.real("dram_bandwidth_gbps", s.root.dram_gbps, 0.1, 1e4);
+  r.finish();
+}
+
+void parse_pcie(ConfigReader r, bridge::PcieSpec& s) {
+  s.gen = static_cast<uint32_t>(r.u64("gen", s.gen, 1, 6));
+  s.lanes = static_cast<uint32_t>(r.u64("lanes", s.lanes, 1, 32));
+  if (s.lanes & (s.lanes - 1)) r.fail("lanes", "must be a power of two (1, 2, 4, 8, 16, 32)");
+  s.mps = static_cast<uint32_t>(r.bytes("max_payload", s.mps, 128, 4096));
+  if (s.mps & (s.mps - 1)) r.fail("max_payload", "must be a power of two between 128 and 4096");
+  s.mrrs = static_cast<uint32_t>(r.bytes("max_read_request", s.mrrs, 128, 4096));
+  if (s.mrrs & (s.mrrs - 1)) r.fail("max_read_request", "must be a power of two between 128 and 4096");
+  s.tlp_overhead_bytes = static_cast<uint32_t>(r.u64("tlp_overhead", s.tlp_overhead_bytes, 0, 64));
+  s.dllp_overhead = r.real("dllp_overhead", s.dllp_overhead, 0, 0.5);
+  s.latency_ns = r.time_ns("latency", s.latency_ns, 0, 1e6);
+  r.finish();
+}
+
+void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
+  s.sms = static_cast<unsigned>(r.u64("sms", s.sms, 1, 1024));
+  const double clk = r.real("clock_mhz", s.sm.clock_mhz, 1, 1e5);
+  s.sm.clock_mhz = clk;
+  s.gmmu.clock_mhz = clk;
+  {
+    ConfigReader t = r.child("l1_tlb");
+    s.l1_tlb.entries = static_cast<uint32_t>(t.u64("entries", s.l1_tlb.entries, 1, 1 << 20));
+    s.l1_tlb.ways = static_cast<uint32_t>(t.u64("ways", s.l1_tlb.ways, 1, 1 << 20));
+    if (s.l1_tlb.entries % s.l1_tlb.ways) t.fail("ways", "entries must be a multiple of ways");
+    s.l1_tlb.hit_cycles = static_cast<uint32_t>(t.u64("hit_cycles", s.l1_tlb.hit_cycles, 0, 1000));
+    t.finish();
+  }
+  {
+    ConfigReader g = r.child("gmmu");
+    s.gmmu.walkers = static_cast<uint32_t>(g.u64("walkers", s.gmmu.walkers, 1, 1024));
+    s.gmmu.walk_level_cycles = static_cast<uint32_t>(g.u64("walk_level_cycles", s.gmmu.walk_level_cycles, 0, 100000));
+    s.gmmu.max_faults_per_utlb =
+        static_cast<uint32_t>(g.u64("max_faults_per_utlb", s.gmmu.max_faults_per_utlb, 1, 1 << 16));
+    s.gmmu.replay_latency_ns = g.time_ns("replay_latency", s.gmmu.replay_latency_ns, 0, 1e6);
+    g.finish();
+  }
+  {
+    ConfigReader v = r.child("vram");
+    s.vram.capacity_bytes = v.bytes("capacity", s.vram.capacity_bytes, 1ull << 20, 1ull << 40);
+    if (s.vram.capacity_bytes % 4096) v.fail("capacity", "must be a multiple of 4 KiB");
+    s.vram.channels = static_cast<uint32_t>(v.u64("channels", s.vram.channels, 1, 256));
+    s.vram.banks_per_channel = static_cast<uint32_t>(v.u64("banks_per_channel", s.vram.banks_per_channel, 1, 1024));
+    s.vram.row_bytes = static_cast<uint32_t>(v.bytes("row_bytes", s.vram.row_bytes, 64, 1 << 16));
+    s.vram.interleave_bytes = static_cast<uint32_t>(v.bytes("interleave_bytes", s.vram.interleave_bytes, 32, 1 << 16));
+    s.vram.t_rcd_ns = v.time_ns("t_rcd", s.vram.t_rcd_ns, 0, 1e4);
+    s.vram.t_cl_ns = v.time_ns("t_cl", s.vram.t_cl_ns, 0, 1e4);
+    s.vram.t_rp_ns = v.time_ns("t_rp", s.vram.t_rp_ns, 0, 1e4);
+    s.vram.channel_gbps = v.real("channel_bandwidth_gbps", s.vram.channel_gbps, 0.1, 1e5);
+    v.finish();
+  }
+  {
+    ConfigReader c = r.child("copy_engine");
+    s.ce.setup_ns = c.time_ns("setup", s.ce.setup_ns, 0, 1e6);
+    s.ce.chunk_bytes = static_cast<uint32_t>(c.bytes("chunk", s.ce.chunk_bytes, 64, 1 << 24));
+    c.finish();
+  }
+  s.bar0_access_ns = r.time_ns("bar0_access", s.bar0_access_ns, 0, 1e5);
+  r.finish();
+}
+
+void parse_driver(ConfigReader r, host::DriverSpec& s) {
+  const std::string p = r.choice("policy", "migrate", {"migrate", "remote_map"});
+  s.policy = p == "migrate" ? host::FaultPolicy::Migrate : host::FaultPolicy::RemoteMap;
+  s.fault_buffer_entries = static_cast<uint32_t>(r.u64("fault_buffer_entries", s.fault_buffer_entries, 2, 1 << 20));
+  s.batch_count = static_cast<uint32_t>(r.u64("batch_count", s.batch_count, 1, 1 << 20));
+  s.max_batches = static_cast<uint32_t>(r.u64("max_batches", s.max_batches, 1, 1 << 20));
+  s.tlb_inv_max_ranges = static_cast<uint32_t>(r.u64("tlb_inv_max_ranges", s.tlb_inv_max_ranges, 0, 1024));
+  ConfigReader c = r.child("costs");
+  s.costs.isr_ns = c.time_ns("isr", s.costs.isr_ns, 0, 1e9);
+  s.costs.batch_fixed_ns = c.time_ns("batch_fixed", s.costs.batch_fixed_ns, 0, 1e9);
+  s.costs.per_fault_ns = c.time_ns("per_fault", s.costs.per_fault_ns, 0, 1e9);
+  s.costs.per_block_ns = c.time_ns("per_block", s.costs.per_block_ns, 0, 1e9);
+  s.costs.per_page_ns = c.time_ns("per_page", s.costs.per_page_ns, 0, 1e9);
+  s.costs.per_pte_ns = c.time_ns("per_pte", s.costs.per_pte_ns, 0, 1e9);
+  s.costs.migrate_to_ram_ns = c.time_ns("migrate_to_ram", s.costs.migrate_to_ram_ns, 0, 1e9);
+  c.finish();
+  r.finish();
+}
+
+void parse_workload(ConfigReader r, WorkloadSpec& s) {
+  s.kind = r.choice("kind", s.kind, {"vector_update"});
+  s.base_va = r.u64("base_va", s.base_va, 1ull << 21, (1ull << 47) - (1ull << 30));
+  if (s.base_va % (2ull << 20)) r.fail("base_va", "must be 2 MiB aligned");
+  s.pages = static_cast<uint32_t>(r.u64("pages", s.pages, 1, 256 * 1024));
+  s.cpu_init_pages = static_cast<uint32_t>(r.u64("cpu_init_pages", s.cpu_init_pages, 0, s.pages));
+  s.lut_pages = static_cast<uint32_t>(r.u64("lut_pages", s.lut_pages, 0, 512));
+  s.lut_cpu_init_pages = static_cast<uint32_t>(r.u64("lut_cpu_init_pages", s.lut_cpu_init_pages, 0, s.lut_pages));
+  s.warps_per_sm = static_cast<uint32_t>(r.u64("warps_per_sm", s.warps_per_sm, 1, 64));
+  s.access_bytes = static_cast<uint32_t>(r.bytes("access_bytes", s.access_bytes, 4, 4096));
+  if (s.access_bytes % 4 || 4096 % s.access_bytes)
+    r.fail("access_bytes", "must be a multiple of 4 that divides 4096");
+  s.gap_cycles = static_cast<uint32_t>(r.u64("gap_cycles", s.gap_cycles, 0, 1 << 20));
+  s.cpu_readback = r.boolean("cpu_readback", s.cpu_readback);
+  r.finish();
+}
+
+}  // namespace
+
+SimConfig parse_config(const ConfigDoc& doc) {
+  SimConfig c;
+  c.source = doc.file;
+  ConfigReader root = ConfigReader::root(doc);
+  parse_run(root.child("run"), c.run);
+  parse_host(root.child("host"), c.host);
+  parse_pcie(root.child("pcie"), c.pcie);
+  parse_gpu(root.child("gpu"), c.gpu);
+  parse_driver(root.child("driver"), c.driver);
+  parse_workload(root.child("workload"), c.workload);
+  root.finish();
+  // Cross-block checks.
+  const uint64_t need = 3ull * c.workload.pages * 4096 + (8ull << 20);
+  if (c.host.ram_bytes < need)
+    root.fail("host", "host.ram is too small for the workload's buffers");
+  return c;
+}
+
+}  // namespace hmmsim::sim

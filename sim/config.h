@@ -1,0 +1,56 @@
+#pragma once
+// The typed experiment description. Each block has its own Spec (no god
+// object); parse_config() validates every key and value against the YAML
+// and throws ConfigError naming file, line and key.
+#include <cstdint>
+#include <string>
+
+#include "host/gpu_driver/driver_spec.h"
+#include "hw/gpu.h"
+#include "sim/config_reader.h"
+#include "tlm_bridge/device_bus_tlm.h"
+#include "tlm_bridge/pcie_link.h"
+#include "tlm_bridge/root_complex.h"
+
+namespace hmmsim::sim {
+
+struct RunSpec {
+  uint64_t seed = 1;
+  double max_sim_time_ns = 100e6;  // watchdog: a run longer than this is a hang
+};
+
+struct HostSpec {
+  uint64_t ram_bytes = 256ull << 20;
+  double cpu_page_access_ns = 250;  // CPU touching one page (load/store loop)
+  bridge::HostCpuSpec cpu;
+  bridge::RootComplexSpec root;
+};
+
+// vector_update: out[k] = in[k] + 1 over two host buffers, plus reads of a
+// small table the program asked to keep in host memory (remote-mapped).
+struct WorkloadSpec {
+  std::string kind = "vector_update";
+  uint64_t base_va = 0x7f0000000000ull;
+  uint32_t pages = 16;               // pages per buffer (in, out)
+  uint32_t cpu_init_pages = 12;      // pages of `in` the CPU writes before launch
+  uint32_t lut_pages = 4;            // table kept in host memory
+  uint32_t lut_cpu_init_pages = 2;   // pages of the table the CPU writes
+  uint32_t warps_per_sm = 4;
+  uint32_t access_bytes = 128;       // 32 lanes x 4 B
+  uint32_t gap_cycles = 20;
+  bool cpu_readback = true;          // CPU reads every buffer after the kernel
+};
+
+struct SimConfig {
+  std::string source;  // file the config came from
+  RunSpec run;
+  HostSpec host;
+  bridge::PcieSpec pcie;
+  hw::GpuSpec gpu;
+  host::DriverSpec driver;
+  WorkloadSpec workload;
+};
+
+SimConfig parse_config(const ConfigDoc& doc);
+
+}  // namespace hmmsim::sim

@@ -1,0 +1,812 @@
+#include "sim/config_reader.h"
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion; not pulled in by yaml.h
+
+namespace hmmsim::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSetFile = "--set";
+// Guards against hostile documents: a self-referencing alias ("&a [*a]")
+// loads as an infinitely deep tree, and nested aliases ("billion laughs")
+// expand to an enormous one. No real config comes near either limit.
+constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxNodes = 1000000;
+constexpr std::size_t kMaxIncludeDepth = 32;
+constexpr std::size_t kMaxIncludedFiles = 1000;
+
+std::string format_what(const std::string& file, int line, const std::string& key,
+                        const std::string& message) {
+  std::string s = file;
+  if (line > 0) s += ":" + std::to_string(line);
+  s += ": ";
+  if (!key.empty()) s += key + ": ";
+  return s + message;
+}
+
+int line_of(const YAML::Mark& m) { return m.is_null() || m.line < 0 ? 0 : m.line + 1; }
+
+std::string join_path(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// True if `path` is `prefix` or lies under it ("a.b" is under "a", "a[2]" too).
+bool within(const std::string& path, const std::string& prefix) {
+  if (!starts_with(path, prefix)) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '.' ||
+         path[prefix.size()] == '[';
+}
+
+bool is_overridden(const ConfigDoc& doc, const std::string& path) {
+  for (const auto& o : doc.overridden)
+    if (within(path, o)) return true;
+  return false;
+}
+
+// The file a value at `path` came from: the longest listed prefix wins.
+std::string source_of(const std::map<std::string, std::string>& sources,
+                      const std::string& default_file, const std::string& path) {
+  const std::string* best = &default_file;
+  std::size_t best_len = 0;
+  for (const auto& [p, f] : sources) {
+    if (within(path, p) && (best == &default_file || p.size() >= best_len)) {
+      best = &f;
+      best_len = p.size();
+    }
+  }
+  return *best;
+}
+
+[[noreturn]] void throw_at(const ConfigDoc& doc, const std::string& keypath, int line,
+                           const std::string& message) {
+  if (is_overridden(doc, keypath)) throw ConfigError(kSetFile, 0, keypath, message);
+  throw ConfigError(source_of(doc.sources, doc.file, keypath), line, keypath, message);
+}
+
+// Short rendering of a node for "got '...'" messages; bounded so a huge (or
+// alias-expanded) node cannot blow up the message.
+void render(const YAML::Node& n, std::string& out, std::size_t budget) {
+  if (out.size() > budget) return;
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+      for (char c : n.Scalar()) out += (c == '\n') ? std::string("\\n") : std::string(1, c);
+      break;
+    case YAML::NodeType::Sequence: {
+      out += "[";
+      bool first = true;
+      for (const auto& e : n) {
+        if (out.size() > budget) break;
+        if (!first) out += ", ";
+        first = false;
+        render(e, out, budget);
+      }
+      out += "]";
+      break;
+    }
+    case YAML::NodeType::Map: {
+      out += "{";
+      bool first = true;
+      for (const auto& kv : n) {
+        if (out.size() > budget) break;
+        if (!first) out += ", ";
+        first = false;
+        render(kv.first, out, budget);
+        out += ": ";
+        render(kv.second, out, budget);
+      }
+      out += "}";
+      break;
+    }
+    default:
+      out += "null";
+  }
+}
+
+std::string describe(const YAML::Node& n) {
+  constexpr std::size_t kBudget = 60;
+  std::string s;
+  render(n, s, kBudget);
+  if (s.size() > kBudget) s = s.substr(0, kBudget) + "...";
+  return s;
+}
+
+std::string got(const YAML::Node& n) { return "got '" + describe(n) + "'"; }
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? sep : "") + items[i];
+  return s;
+}
+
+std::string fmt_double(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+  return std::string(buf, r.ptr);
+}
+
+// Byte counts print with the largest binary unit that divides them exactly.
+std::string fmt_bytes(uint64_t v) {
+  static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  std::string best = std::to_string(v);
+  for (int i = 0; i < 6; ++i) {
+    uint64_t unit = uint64_t{1} << (10 * (i + 1));
+    if (v == 0 || v % unit != 0) break;
+    best = std::to_string(v / unit) + units[i];
+  }
+  return best;
+}
+
+std::string fmt_ns(double ns) {
+  double a = std::fabs(ns);
+  if (a >= 1e9) return fmt_double(ns / 1e9) + "s";
+  if (a >= 1e6) return fmt_double(ns / 1e6) + "ms";
+  if (a >= 1e3) return fmt_double(ns / 1e3) + "us";
+  if (a >= 1 || a == 0) return fmt_double(ns) + "ns";
+  return fmt_double(ns * 1e3) + "ps";
+}
+
+std::string range_msg(const std::string& text, const std::string& min, const std::string& max) {
+  return "value " + text + " out of range [" + min + ", " + max + "]";
+}
+
+// ---- scalar parsing ---------------------------------------------------------
+
+enum class Parse { ok, bad, overflow };
+
+// Decimal or 0x hex digits, optional leading '+'.
+Parse parse_unsigned(const std::string& s, uint64_t& out) {
+  std::size_t i = (!s.empty() && s[0] == '+') ? 1 : 0;
+  int base = 10;
+  if (s.size() > i + 1 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+    base = 16;
+    i += 2;
+  }
+  if (i >= s.size()) return Parse::bad;
+  const char* first = s.data() + i;
+  const char* last = s.data() + s.size();
+  auto r = std::from_chars(first, last, out, base);
+  if (r.ptr != last) return Parse::bad;  // trailing junk, "1.5", "-3", ...
+  if (r.ec == std::errc::result_out_of_range) return Parse::overflow;
+  return r.ec == std::errc() ? Parse::ok : Parse::bad;
+}
+
+Parse parse_signed(const std::string& s, int64_t& out) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg && s.size() > 1 && s[1] == '+') return Parse::bad;  // "-+5"
+  uint64_t mag = 0;
+  Parse p = parse_unsigned(neg ? s.substr(1) : s, mag);
+  if (p != Parse::ok) return p;
+  constexpr uint64_t kMaxMag = uint64_t{1} << 63;
+  if (mag > (neg ? kMaxMag : kMaxMag - 1)) return Parse::overflow;
+  out = neg ? static_cast<int64_t>(0 - mag) : static_cast<int64_t>(mag);
+  return Parse::ok;
+}
+
+// A finite decimal number (from_chars: no locale, no hex, no "inf"/"nan").
+bool parse_real(const std::string& s, double& out) {
+  std::size_t i = (!s.empty() && s[0] == '+') ? 1 : 0;
+  if (i >= s.size() || (i == 1 && s[1] == '-')) return false;
+  const char* last = s.data() + s.size();
+  auto r = std::from_chars(s.data() + i, last, out);
+  return r.ec == std::errc() && r.ptr == last && std::isfinite(out);
+}
+
+std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n";
+  std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+// Splits "1.5 ms" into number and unit: the unit is the trailing run of
+// letters (or non-ASCII bytes, for "µs").
+void split_unit(const std::string& s, std::string& number, std::string& unit) {
+  std::size_t end = s.size();
+  while (end > 0) {
+    unsigned char c = static_cast<unsigned char>(s[end - 1]);
+    if (!(std::isalpha(c) || c >= 0x80)) break;
+    --end;
+  }
+  number = trim(s.substr(0, end));
+  unit = s.substr(end);
+}
+
+Parse parse_bytes(const std::string& s, uint64_t& out) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return parse_unsigned(s, out);
+  std::string number, unit;
+  split_unit(s, number, unit);
+  // Units are case-insensitive: B, then K/Ki/KB/KiB and the same for M G T P E.
+  std::string u;
+  for (char c : unit) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = -1;
+  if (u.empty() || u == "B") shift = 0;
+  static const std::string prefixes = "KMGTPE";
+  std::size_t idx = u.empty() ? std::string::npos : prefixes.find(u[0]);
+  if (idx != std::string::npos) {
+    std::string rest = u.substr(1);
+    if (rest.empty() || rest == "I" || rest == "B" || rest == "IB") shift = 10 * static_cast<int>(idx + 1);
+  }
+  if (shift < 0) return Parse::bad;
+
+  // Whole and fractional digits, computed exactly ("1.5KiB" is 1536 bytes).
+  std::size_t dot = number.find('.');
+  std::string whole = number.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : number.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return Parse::bad;
+  if (frac.size() > 18) return Parse::bad;
+  for (char c : whole + frac)
+    if (c < '0' || c > '9') return Parse::bad;
+  if (dot != std::string::npos && frac.empty()) return Parse::bad;  // "4."
+
+  uint64_t w = 0;
+  if (!whole.empty()) {
+    auto r = std::from_chars(whole.data(), whole.data() + whole.size(), w);
+    if (r.ec == std::errc::result_out_of_range) return Parse::overflow;
+  }
+  unsigned __int128 frac_bytes = 0;
+  if (!frac.empty()) {
+    uint64_t f = 0, scale = 1;
+    std::from_chars(frac.data(), frac.data() + frac.size(), f);
+    for (std::size_t i = 0; i < frac.size(); ++i) scale *= 10;
+    unsigned __int128 num = static_cast<unsigned __int128>(f) << shift;
+    if (num % scale != 0) return Parse::bad;  // not a whole number of bytes
+    frac_bytes = num / scale;
+  }
+  // w < 2^64 and shift <= 60, so this cannot wrap in 128 bits.
+  unsigned __int128 total = (static_cast<unsigned __int128>(w) << shift) + frac_bytes;
+  if (total > std::numeric_limits<uint64_t>::max()) return Parse::overflow;
+  out = static_cast<uint64_t>(total);
+  return Parse::ok;
+}
+
+bool parse_time(const std::string& s, double& ns) {
+  std::string number, unit;
+  split_unit(s, number, unit);
+  static const std::pair<const char*, double> units[] = {
+      {"", 1}, {"ps", 1e-3}, {"ns", 1}, {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  for (const auto& [name, scale] : units) {
+    if (unit != name) continue;
+    double v = 0;
+    if (!parse_real(number, v)) return false;
+    ns = v * scale;
+    return std::isfinite(ns);
+  }
+  return false;
+}
+
+bool parse_bool(const std::string& s, bool& out) {
+  std::string l;
+  for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "true" || l == "yes" || l == "on") return out = true, true;
+  if (l == "false" || l == "no" || l == "off") return out = false, true;
+  return false;
+}
+
+// ---- loading ---------------------------------------------------------------
+
+// Rejects what yaml-cpp accepts silently but a config must not contain:
+// duplicate keys (yaml-cpp keeps both), non-string keys, runaway aliases.
+class Validator {
+ public:
+  Validator(std::string file, bool with_lines) : file_(std::move(file)), lines_(with_lines) {}
+
+  void walk(const YAML::Node& n, const std::string& path, int depth) {
+    if (++count_ > kMaxNodes) error(path, n.Mark(), "document too large (alias expansion?)");
+    if (depth > kMaxDepth)
+      error(path, n.Mark(), "nested more than " + std::to_string(kMaxDepth) +
+                                " levels deep (recursive alias?)");
+    if (n.IsMap()) {
+      std::map<std::string, int> seen;  // key -> line
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) error(path, kv.first.Mark(), "map keys must be strings, " + got(kv.first));
+        const std::string& name = kv.first.Scalar();
+        std::string p = join_path(path, name);
+        auto [it, fresh] = seen.emplace(name, line_of(kv.first.Mark()));
+        if (!fresh)
+          error(p, kv.first.Mark(),
+                lines_ ? "duplicate key (first given at line " + std::to_string(it->second) + ")"
+                       : "duplicate key");
+        walk(kv.second, p, depth + 1);
+      }
+    } else if (n.IsSequence()) {
+      std::size_t i = 0;
+      for (const auto& e : n) walk(e, path + "[" + std::to_string(i++) + "]", depth + 1);
+    }
+  }
+
+ private:
+  [[noreturn]] void error(const std::string& path, const YAML::Mark& m, const std::string& msg) {
+    // A runaway path ("a[0][0][0]...") is cut short to keep the message readable.
+    std::string p = path.size() > 60 ? path.substr(0, 60) + "..." : path;
+    throw ConfigError(file_, lines_ ? line_of(m) : 0, p, msg);
+  }
+  std::string file_;
+  bool lines_;
+  std::size_t count_ = 0;
+};
+
+// One YAML document; `file` and `with_lines` only shape the errors.
+YAML::Node parse_yaml(const std::string& text, const std::string& file, const std::string& key,
+                      bool with_lines) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {  // its own message is a bare "bad file"
+    throw ConfigError(file, with_lines ? line_of(e.mark) : 0, key,
+                      "nested too deeply (more than " + std::to_string(e.depth()) + " levels)");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file, with_lines ? line_of(e.mark) : 0, key, e.msg);
+  }
+  if (docs.size() > 1)
+    throw ConfigError(file, with_lines ? line_of(docs[1].Mark()) : 0, key,
+                      "more than one YAML document");
+  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+  Validator(file, with_lines).walk(root, key, 0);
+  return root;
+}
+
+bool read_text(const std::string& path, std::string& text, std::string& why) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    why = "is a directory";
+    return false;
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = errno ? std::strerror(errno) : "cannot open";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    why = "read error";
+    return false;
+  }
+  text = ss.str();
+  return true;
+}
+
+struct Loaded {
+  YAML::Node root;
+  std::string file;
+  std::map<std::string, std::string> sources;
+};
+
+// Records that the value at `p` came from `from`: its effective file for `p`
+// plus any finer-grained entries beneath it.
+void copy_sources(const Loaded& from, const std::string& p, std::map<std::string, std::string>& to) {
+  to[p] = source_of(from.sources, from.file, p);
+  for (const auto& [q, f] : from.sources)
+    if (q != p && within(q, p)) to[q] = f;
+}
+
+bool find_key(const YAML::Node& map, const std::string& key, YAML::Node& k, YAML::Node& v) {
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) {
+      k.reset(kv.first);
+      v.reset(kv.second);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Deep merge of two maps into a new map (inputs are never modified, so nodes
+// shared through YAML aliases stay intact). `b` wins; a null in `b` over a
+// map in `a` keeps the map, as a null map means "nothing set here".
+YAML::Node merge_maps(const YAML::Node& a, const Loaded& la, const YAML::Node& b, const Loaded& lb,
+                      const std::string& prefix, std::map<std::string, std::string>& sources) {
+  // Index both sides by key: keys are unique strings (checked on load).
+  std::map<std::string, std::pair<YAML::Node, YAML::Node>> in_b;
+  for (const auto& kv : b) in_b.emplace(kv.first.Scalar(), std::make_pair(kv.first, kv.second));
+  std::set<std::string> in_a;
+
+  YAML::Node out(YAML::NodeType::Map);
+  for (const auto& kv : a) {
+    const std::string& name = kv.first.Scalar();
+    in_a.insert(name);
+    std::string p = join_path(prefix, name);
+    auto it = in_b.find(name);
+    YAML::Node kb = it == in_b.end() ? YAML::Node() : it->second.first;
+    YAML::Node vb = it == in_b.end() ? YAML::Node() : it->second.second;
+    if (it == in_b.end() || (kv.second.IsMap() && vb.IsNull())) {
+      out.force_insert(kv.first, kv.second);
+      copy_sources(la, p, sources);
+    } else if (kv.second.IsMap() && vb.IsMap()) {
+      sources[p] = source_of(lb.sources, lb.file, p);  // the key node kept is b's
+      out.force_insert(kb, merge_maps(kv.second, la, vb, lb, p, sources));
+    } else {
+      out.force_insert(kb, vb);
+      copy_sources(lb, p, sources);
+    }
+  }
+  for (const auto& kv : b) {
+    if (in_a.count(kv.first.Scalar())) continue;
+    out.force_insert(kv.first, kv.second);
+    copy_sources(lb, join_path(prefix, kv.first.Scalar()), sources);
+  }
+  return out;
+}
+
+struct IncludeFrame {
+  std::string canonical;
+  std::string display;
+};
+
+struct LoadContext {
+  std::vector<IncludeFrame> stack;  // files being loaded, outermost first
+  std::size_t files_loaded = 0;
+};
+
+std::string canonical_name(const std::string& path) {
+  std::error_code ec;
+  fs::path c = fs::weakly_canonical(path, ec);
+  return ec ? fs::path(path).lexically_normal().string() : c.string();
+}
+
+Loaded load_text(const std::string& text, const std::string& file, LoadContext& ctx) {
+  Loaded self{parse_yaml(text, file, "", true), file, {}};
+  if (!self.root.IsMap()) return self;
+  YAML::Node inc_key, inc_list;
+  if (!find_key(self.root, "include", inc_key, inc_list)) return self;
+
+  std::vector<YAML::Node> entries;
+  if (inc_list.IsScalar()) {
+    entries.push_back(inc_list);
+  } else if (inc_list.IsSequence()) {
+    for (const auto& e : inc_list) entries.push_back(e);
+  } else if (!inc_list.IsNull()) {
+    throw ConfigError(file, line_of(inc_key.Mark()), "include",
+                      "expected a file name or a list of file names, " + got(inc_list));
+  }
+
+  Loaded acc{YAML::Node(YAML::NodeType::Map), file, {}};
+  fs::path base = fs::path(file).parent_path();
+  for (const auto& e : entries) {
+    int line = line_of(e.Mark().is_null() ? inc_key.Mark() : e.Mark());
+    if (!e.IsScalar() || e.Scalar().empty())
+      throw ConfigError(file, line, "include", "expected a file name, " + got(e));
+    fs::path p(e.Scalar());
+    std::string display = (p.is_absolute() ? p : base / p).lexically_normal().string();
+    std::string canon = canonical_name(display);
+    for (std::size_t i = 0; i < ctx.stack.size(); ++i) {
+      if (ctx.stack[i].canonical != canon) continue;
+      std::vector<std::string> chain;
+      for (std::size_t j = i; j < ctx.stack.size(); ++j) chain.push_back(ctx.stack[j].display);
+      chain.push_back(display);
+      throw ConfigError(file, line, "include", "include cycle: " + join(chain, " -> "));
+    }
+    if (ctx.stack.size() >= kMaxIncludeDepth || ++ctx.files_loaded > kMaxIncludedFiles)
+      throw ConfigError(file, line, "include", "too many nested or repeated includes");
+    std::string inc_text, why;
+    if (!read_text(display, inc_text, why))
+      throw ConfigError(file, line, "include", "cannot read '" + display + "': " + why);
+
+    ctx.stack.push_back({canon, display});
+    Loaded inc = load_text(inc_text, display, ctx);
+    ctx.stack.pop_back();
+    if (inc.root.IsNull()) continue;  // an empty file adds nothing
+    if (!inc.root.IsMap())
+      throw ConfigError(display, line_of(inc.root.Mark()), "",
+                        "top level of an included file must be a map, " + got(inc.root));
+    std::map<std::string, std::string> sources;
+    YAML::Node merged = merge_maps(acc.root, acc, inc.root, inc, "", sources);
+    acc.root.reset(merged);
+    acc.sources = std::move(sources);
+  }
+
+  // This file's own keys (minus `include`) go on top.
+  YAML::Node own(YAML::NodeType::Map);
+  for (const auto& kv : self.root)
+    if (kv.first.Scalar() != "include") own.force_insert(kv.first, kv.second);
+  std::map<std::string, std::string> sources;
+  YAML::Node merged = merge_maps(acc.root, acc, own, Loaded{own, file, {}}, "", sources);
+  return Loaded{merged, file, std::move(sources)};
+}
+
+ConfigDoc load_top(const std::string& text, const std::string& file) {
+  LoadContext ctx;
+  ctx.stack.push_back({canonical_name(file), file});
+  try {
+    Loaded l = load_text(text, file, ctx);
+    return ConfigDoc{l.root, file, {}, std::move(l.sources)};
+  } catch (const YAML::Exception& e) {  // defensive: yaml-cpp misuse must not escape
+    throw ConfigError(file, line_of(e.mark), "", e.msg);
+  }
+}
+
+// Returns a copy of `node` (a map, or null for a missing one) with the value
+// at parts[i..] replaced. Maps along the path are rebuilt rather than edited
+// so that aliased nodes elsewhere in the document do not change too.
+// `created` receives the first path component that did not exist yet.
+YAML::Node set_path(const YAML::Node& node, const std::vector<std::string>& parts, std::size_t i,
+                    const YAML::Node& value, const std::string& full, std::string& created) {
+  if (!node.IsNull() && node.IsDefined() && !node.IsMap()) {
+    std::vector<std::string> head(parts.begin(), parts.begin() + i);
+    std::string where = i == 0 ? "the top level" : "'" + join(head, ".") + "'";
+    throw ConfigError(kSetFile, 0, full, "cannot set: " + where + " is not a map");
+  }
+  bool last = i + 1 == parts.size();
+  YAML::Node out(YAML::NodeType::Map);
+  bool found = false;
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!found && kv.first.IsScalar() && kv.first.Scalar() == parts[i]) {
+        found = true;
+        out.force_insert(kv.first,
+                         last ? value : set_path(kv.second, parts, i + 1, value, full, created));
+      } else {
+        out.force_insert(kv.first, kv.second);
+      }
+    }
+  }
+  if (!found) {
+    if (created.empty()) {
+      std::vector<std::string> head(parts.begin(), parts.begin() + i + 1);
+      created = join(head, ".");
+    }
+    out.force_insert(parts[i],
+                     last ? value : set_path(YAML::Node(), parts, i + 1, value, full, created));
+  }
+  return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file_, int line_, std::string key_, std::string message_)
+    : std::runtime_error(format_what(file_, line_, key_, message_)),
+      file(std::move(file_)),
+      line(line_),
+      key(std::move(key_)),
+      message(std::move(message_)) {}
+
+ConfigDoc load_config_file(const std::string& path) {
+  std::string text, why;
+  if (!read_text(path, text, why)) throw ConfigError(path, 0, "", "cannot open file: " + why);
+  return load_top(text, path);
+}
+
+ConfigDoc load_config_string(const std::string& yaml_text, const std::string& name) {
+  return load_top(yaml_text, name);
+}
+
+void apply_override(ConfigDoc& doc, const std::string& assignment) {
+  std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos)
+    throw ConfigError(kSetFile, 0, "", "expected key=value, got '" + assignment + "'");
+  std::string key = trim(assignment.substr(0, eq));
+  std::string text = trim(assignment.substr(eq + 1));
+  if (key.empty()) throw ConfigError(kSetFile, 0, "", "empty key in '" + assignment + "'");
+
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (parts.back().empty())
+      throw ConfigError(kSetFile, 0, key, "empty path component in '" + key + "'");
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+
+  try {
+    // An empty value is the empty string, not YAML null.
+    YAML::Node value(std::string{});
+    if (!text.empty()) {
+      try {
+        value.reset(parse_yaml(text, kSetFile, key, false));
+      } catch (const ConfigError& e) {
+        throw ConfigError(kSetFile, 0, e.key, "invalid value '" + text + "': " + e.message);
+      }
+    }
+    std::string created;
+    doc.root.reset(set_path(doc.root, parts, 0, value, key, created));
+    doc.overridden.insert(key);
+    // Maps the override had to create belong to --set as a whole.
+    if (!created.empty()) doc.overridden.insert(created);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(kSetFile, 0, key, e.msg);
+  }
+}
+
+// ---- ConfigReader ----------------------------------------------------------
+
+ConfigReader::ConfigReader(const ConfigDoc& doc, const YAML::Node& map, std::string path)
+    : doc_(&doc), map_(YAML::NodeType::Map), path_(std::move(path)), line_(0) {
+  if (!map.IsDefined() || map.IsNull()) return;
+  line_ = line_of(map.Mark());
+  if (!map.IsMap()) throw_at(doc, path_, line_, "expected a map, " + got(map));
+  map_.reset(map);
+}
+
+// yaml-cpp's Node::operator= writes through to the node it referred to (it
+// would overwrite a map inside the document); reset() only rebinds.
+ConfigReader& ConfigReader::operator=(const ConfigReader& other) {
+  doc_ = other.doc_;
+  map_.reset(other.map_);
+  path_ = other.path_;
+  line_ = other.line_;
+  asked_ = other.asked_;
+  return *this;
+}
+
+ConfigReader ConfigReader::root(const ConfigDoc& doc) {
+  if (doc.root.IsDefined() && !doc.root.IsNull() && !doc.root.IsMap())
+    throw ConfigError(doc.file, line_of(doc.root.Mark()), "",
+                      "top level must be a map, " + got(doc.root));
+  return ConfigReader(doc, doc.root, "");
+}
+
+bool ConfigReader::find(const std::string& key, Entry& out) const {
+  return find_key(map_, key, out.key, out.value);
+}
+
+bool ConfigReader::take(const std::string& key, Entry& out) {
+  asked_.insert(key);
+  return find(key, out);
+}
+
+bool ConfigReader::has(const std::string& key) const {
+  Entry e;
+  return find(key, e);
+}
+
+ConfigReader ConfigReader::child(const std::string& key) {
+  Entry e;
+  if (!take(key, e)) {
+    ConfigReader r(*doc_, YAML::Node(), key_path(key));
+    r.line_ = line_;  // nothing to point at; the parent map is the best guess
+    return r;
+  }
+  if (!e.value.IsMap() && !e.value.IsNull()) fail(key, "expected a map, " + got(e.value));
+  ConfigReader r(*doc_, e.value, key_path(key));
+  r.line_ = line_of(e.key.Mark());
+  return r;
+}
+
+uint64_t ConfigReader::u64(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
+  Entry e;
+  if (!take(key, e)) return def;
+  uint64_t v = 0;
+  Parse p = e.value.IsScalar() ? parse_unsigned(e.value.Scalar(), v) : Parse::bad;
+  if (p == Parse::bad) fail(key, "expected unsigned integer, " + got(e.value));
+  if (p == Parse::overflow || v < min || v > max)
+    fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
+  return v;
+}
+
+int64_t ConfigReader::i64(const std::string& key, int64_t def, int64_t min, int64_t max) {
+  Entry e;
+  if (!take(key, e)) return def;
+  int64_t v = 0;
+  Parse p = e.value.IsScalar() ? parse_signed(e.value.Scalar(), v) : Parse::bad;
+  if (p == Parse::bad) fail(key, "expected integer, " + got(e.value));
+  if (p == Parse::overflow || v < min || v > max)
+    fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
+  return v;
+}
+
+double ConfigReader::real(const std::string& key, double def, double min, double max) {
+  Entry e;
+  if (!take(key, e)) return def;
+  double v = 0;
+  if (!e.value.IsScalar() || !parse_real(e.value.Scalar(), v))
+    fail(key, "expected number, " + got(e.value));
+  if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_double(min), fmt_double(max)));
+  return v;
+}
+
+bool ConfigReader::boolean(const std::string& key, bool def) {
+  Entry e;
+  if (!take(key, e)) return def;
+  bool v = false;
+  if (!e.value.IsScalar() || !parse_bool(e.value.Scalar(), v))
+    fail(key, "expected boolean (true/false), " + got(e.value));
+  return v;
+}
+
+std::string ConfigReader::str(const std::string& key, const std::string& def) {
+  Entry e;
+  if (!take(key, e)) return def;
+  if (!e.value.IsScalar()) fail(key, "expected string, " + got(e.value));
+  return e.value.Scalar();
+}
+
+std::string ConfigReader::choice(const std::string& key, const std::string& def,
+                                 const std::vector<std::string>& allowed) {
+  Entry e;
+  if (!take(key, e)) return def;
+  if (e.value.IsScalar())
+    for (const auto& a : allowed)
+      if (e.value.Scalar() == a) return a;
+  fail(key, "expected one of [" + join(allowed, ", ") + "], " + got(e.value));
+}
+
+uint64_t ConfigReader::bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
+  Entry e;
+  if (!take(key, e)) return def;
+  uint64_t v = 0;
+  Parse p = e.value.IsScalar() ? parse_bytes(e.value.Scalar(), v) : Parse::bad;
+  if (p == Parse::bad) fail(key, "expected byte size (e.g. 4096, 64KiB, 2MiB), " + got(e.value));
+  if (p == Parse::overflow || v < min || v > max)
+    fail(key, range_msg(e.value.Scalar(), fmt_bytes(min), fmt_bytes(max)));
+  return v;
+}
+
+double ConfigReader::time_ns(const std::string& key, double def, double min, double max) {
+  Entry e;
+  if (!take(key, e)) return def;
+  double v = 0;
+  if (!e.value.IsScalar() || !parse_time(e.value.Scalar(), v))
+    fail(key, "expected time (e.g. 100ns, 45us, 1.5ms), " + got(e.value));
+  if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_ns(min), fmt_ns(max)));
+  return v;
+}
+
+std::vector<uint64_t> ConfigReader::u64_list(const std::string& key,
+                                             const std::vector<uint64_t>& def) {
+  Entry e;
+  if (!take(key, e)) return def;
+  if (!e.value.IsSequence()) fail(key, "expected list of unsigned integers, " + got(e.value));
+  std::vector<uint64_t> out;
+  std::size_t i = 0;
+  for (const auto& item : e.value) {
+    std::string where = key_path(key) + "[" + std::to_string(i++) + "]";
+    uint64_t v = 0;
+    Parse p = item.IsScalar() ? parse_unsigned(item.Scalar(), v) : Parse::bad;
+    if (p == Parse::bad) fail_at(where, item.Mark(), "expected unsigned integer, " + got(item));
+    if (p == Parse::overflow)
+      fail_at(where, item.Mark(),
+              range_msg(item.Scalar(), "0", std::to_string(std::numeric_limits<uint64_t>::max())));
+    out.push_back(v);
+  }
+  return out;
+}
+
+const YAML::Node& ConfigReader::node() const { return map_; }
+const std::string& ConfigReader::path() const { return path_; }
+
+std::string ConfigReader::key_path(const std::string& key) const { return join_path(path_, key); }
+
+void ConfigReader::mark_used(const std::string& key) { asked_.insert(key); }
+
+void ConfigReader::finish() const {
+  for (const auto& kv : map_) {
+    std::string name = kv.first.IsScalar() ? kv.first.Scalar() : describe(kv.first);
+    if (asked_.count(name)) continue;
+    std::vector<std::string> known(asked_.begin(), asked_.end());  // std::set: already sorted
+    fail_at(key_path(name), kv.first.Mark(),
+            "unknown key; allowed keys here: " + (known.empty() ? "(none)" : join(known, ", ")));
+  }
+}
+
+void ConfigReader::fail(const std::string& key, const std::string& message) const {
+  if (key.empty()) throw_at(*doc_, path_, line_, message);
+  Entry e;
+  if (!find(key, e)) throw_at(*doc_, key_path(key), line_, message);
+  fail_at(key_path(key), e.key.Mark(), message);
+}
+
+void ConfigReader::fail_at(const std::string& keypath, const YAML::Mark& mark,
+                           const std::string& message) const {
+  throw_at(*doc_, keypath, line_of(mark), message);
+}
+
+}  // namespace hmmsim::sim

@@ -1,0 +1,53 @@
+#pragma once
+// The host process as a simulated CPU thread: it maps and initialises its
+// buffers, launches the GPU kernel, waits for it, and reads everything
+// back. Its loads of pages living in VRAM take CPU faults that migrate them
+// back (through the driver, in this thread's simulated time).
+#include <cstdint>
+#include <functional>
+
+#include <systemc>
+
+#include "host/gpu_driver/gpu_driver.h"
+#include "host/mm/address_space.h"
+#include "sim/oracle.h"
+#include "sim/workload.h"
+
+namespace hmmsim::sim {
+
+class CpuProcess : public sc_core::sc_module {
+ public:
+  struct Hooks {
+    std::function<const sc_core::sc_event&()> driver_ready;
+    std::function<bool()> driver_is_ready;
+    std::function<void()> launch;
+    std::function<const sc_core::sc_event&()> kernel_done;
+  };
+  CpuProcess(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver,
+             const WorkloadPlan& plan, const WorkloadSpec& spec, double page_access_ns,
+             DataOracle& oracle, Hooks hooks);
+
+  bool done() const { return m_done; }
+  const std::string& error() const { return m_error; }
+  sc_core::sc_time kernel_start() const { return m_kernel_start; }
+  sc_core::sc_time kernel_end() const { return m_kernel_end; }
+
+  uint64_t s_pages_written = 0, s_pages_read = 0, s_retries = 0;
+
+ private:
+  void run();
+  bool touch(uint64_t va, uint8_t* buf, bool write);
+
+  host::AddressSpace& m_mm;
+  host::GpuDriver& m_driver;
+  const WorkloadPlan& m_plan;
+  const WorkloadSpec m_spec;
+  const sc_core::sc_time m_page_time;
+  DataOracle& m_oracle;
+  Hooks m_hooks;
+  bool m_done = false;
+  std::string m_error;
+  sc_core::sc_time m_kernel_start, m_kernel_end;
+};
+
+}  // namespace hmmsim::sim

@@ -1,0 +1,230 @@
+#include "sim/platform.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "host/common/lock.h"
+#include "host/gpu_driver/gpu_driver.h"
+#include "host/mm/address_space.h"
+#include "hw/gpu.h"
+#include "sim/cpu_process.h"
+#include "sim/oracle.h"
+#include "sim/workload.h"
+#include "tlm_bridge/device_bus_tlm.h"
+#include "tlm_bridge/driver_thread.h"
+#include "tlm_bridge/irq_controller.h"
+#include "tlm_bridge/pcie_link.h"
+#include "tlm_bridge/root_complex.h"
+
+namespace hmmsim::sim {
+
+struct Platform::Impl {
+  explicit Impl(const SimConfig& c)
+      : cfg(c),
+        sys(c.host.ram_bytes >> 12),
+        mm(sys),
+        plan(plan_workload(c.workload, c.gpu.sms)),
+        irq(4),
+        root("root_complex", c.host.root, sys.phys, irq),
+        link("pcie", c.pcie),
+        gpu("gpu", c.gpu),
+        bus("driver_bus", c.host.cpu, irq),
+        driver(sys, bus, lock, c.driver, c.gpu.vram.capacity_bytes),
+        driver_thread("driver", driver, bus, root.msi_address(), [this] { driver.attach(mm); }),
+        cpu("cpu", mm, driver, plan, c.workload, c.host.cpu_page_access_ns, oracle,
+            CpuProcess::Hooks{[this]() -> const sc_core::sc_event& { return driver_thread.ready(); },
+                              [this] { return driver_thread.is_ready(); }, [this] { gpu.launch(); },
+                              [this]() -> const sc_core::sc_event& { return gpu.kernel_done(); }}) {
+    bus.socket.bind(link.down_target);
+    link.down_initiator.bind(gpu.bar_socket);
+    gpu.host_socket.bind(link.up_target);
+    link.up_initiator.bind(root.socket);
+    for (unsigned i = 0; i < gpu.sm_count(); ++i) {
+      gpu.sm(i).load(plan.warps[i]);
+      gpu.sm(i).set_observer(&oracle);
+    }
+    register_stats();
+  }
+
+  void register_stats();
+  std::string summary(const RunResult& r);
+
+  const SimConfig cfg;
+  host::HostSystem sys;
+  host::AddressSpace mm;
+  WorkloadPlan plan;
+  DataOracle oracle;
+  bridge::IrqController irq;
+  bridge::RootComplex root;
+  bridge::PcieLink link;
+  hw::Gpu gpu;
+  bridge::TlmDeviceBus bus;
+  bridge::ScLock lock;
+  host::GpuDriver driver;
+  bridge::DriverThread driver_thread;
+  CpuProcess cpu;
+  Stats stats;
+  double sim_ns = 0, kernel_ns = 0;
+};
+
+void Platform::Impl::register_stats() {
+  Stats& s = stats;
+  s.value("sim.time_ns", &sim_ns, "simulated time at the end of the run");
+  s.value("sim.kernel_time_ns", &kernel_ns, "GPU kernel launch to completion");
+  s.derived("sim.seed", [this] { return double(cfg.run.seed); }, "seed of every random choice");
+
+  auto sum_sm = [this](uint64_t hw::Sm::*m) {
+    return [this, m] {
+      double t = 0;
+      for (unsigned i = 0; i < gpu.sm_count(); ++i) t += double(gpu.sm(i).*m);
+      return t;
+    };
+  };
+  s.derived("gpu.accesses", [this, l = sum_sm(&hw::Sm::s_loads), st = sum_sm(&hw::Sm::s_stores)] { return l() + st(); },
+            "warp memory instructions completed (loads + stores)");
+  s.derived("gpu.loads", sum_sm(&hw::Sm::s_loads), "warp loads completed");
+  s.derived("gpu.stores", sum_sm(&hw::Sm::s_stores), "warp stores completed");
+  s.derived("gpu.l1_tlb.hits", sum_sm(&hw::Sm::s_tlb_hits), "L1 TLB hits, all SMs");
+  s.derived("gpu.l1_tlb.misses", sum_sm(&hw::Sm::s_tlb_misses), "L1 TLB misses (walks or faults), all SMs");
+  s.derived("gpu.fault_stalls", sum_sm(&hw::Sm::s_faults), "warp accesses that stalled on a fault");
+  for (unsigned i = 0; i < gpu.sm_count(); ++i) {
+    hw::Sm& sm = gpu.sm(i);
+    const std::string p = "gpu.sm" + std::to_string(i) + ".";
+    s.counter(p + "loads", &sm.s_loads, "loads completed");
+    s.counter(p + "stores", &sm.s_stores, "stores completed");
+    s.counter(p + "bytes", &sm.s_bytes, "bytes loaded or stored");
+    s.counter(p + "tlb_hits", &sm.s_tlb_hits, "L1 TLB hits");
+    s.counter(p + "tlb_misses", &sm.s_tlb_misses, "L1 TLB misses");
+    s.counter(p + "fault_stalls", &sm.s_faults, "accesses that faulted");
+    s.counter(p + "fatal_faults", &sm.s_fatal, "warps killed by a cancelled fault");
+    s.counter(p + "remote_accesses", &sm.s_remote_accesses, "accesses to system memory over PCIe");
+    s.value(p + "fault_stall_ns", &sm.s_fault_stall_ns, "sum over warps of fault-to-replay stall");
+  }
+  hw::Gmmu& g = gpu.gmmu();
+  s.counter("gpu.gmmu.walks", &g.s_walks, "page walks");
+  s.counter("gpu.gmmu.walk_reads", &g.s_walk_reads, "VRAM reads made by walks");
+  s.value("gpu.gmmu.walk_ns", &g.s_walk_ns, "total walk latency");
+  s.counter("gpu.gmmu.faults", &g.s_faults, "fault entries written to the ring");
+  s.counter("gpu.gmmu.faults_merged", &g.s_faults_merged, "faults merged into one in flight on the same uTLB");
+  s.counter("gpu.gmmu.faults_dropped", &g.s_faults_dropped, "faults dropped (ring full / uTLB limit)");
+  s.counter("gpu.gmmu.cancels", &g.s_fatal, "fatal faults cancelled by the driver");
+  s.counter("gpu.gmmu.replays", &g.s_replays, "replay commands");
+  s.counter("gpu.gmmu.msis", &g.s_msis, "fault interrupts sent");
+  s.counter("gpu.gmmu.tlb_invalidates", &g.s_invalidates, "TLB invalidate commands");
+  hw::VramCore& v = gpu.vram().core();
+  s.counter("gpu.vram.reads", &v.s_reads, "read transactions");
+  s.counter("gpu.vram.writes", &v.s_writes, "write transactions");
+  s.counter("gpu.vram.bytes_read", &v.s_bytes_read, "bytes read");
+  s.counter("gpu.vram.bytes_written", &v.s_bytes_written, "bytes written");
+  s.counter("gpu.vram.row_hits", &v.s_row_hits, "row-buffer hits");
+  s.counter("gpu.vram.row_misses", &v.s_row_misses, "accesses to a closed bank");
+  s.counter("gpu.vram.row_conflicts", &v.s_row_conflicts, "accesses needing precharge");
+  hw::CopyEngine& ce = gpu.copy_engine();
+  s.counter("gpu.copy_engine.copies", &ce.s_copies, "descriptors executed");
+  s.counter("gpu.copy_engine.bytes_h2d", &ce.s_bytes_h2d, "bytes copied host to device");
+  s.counter("gpu.copy_engine.bytes_d2h", &ce.s_bytes_d2h, "bytes copied device to host");
+  s.counter("gpu.copy_engine.errors", &ce.s_errors, "descriptors that failed");
+  s.counter("gpu.bar0_reads", &gpu.s_bar0_reads, "BAR0 register reads");
+  s.counter("gpu.bar0_writes", &gpu.s_bar0_writes, "BAR0 register writes");
+  s.counter("gpu.bar1_bytes", &gpu.s_bar1_bytes, "bytes written or read through the VRAM aperture");
+
+  for (auto [name, d] : {std::pair{"down", &link.down}, std::pair{"up", &link.up}}) {
+    const std::string p = std::string("pcie.") + name + ".";
+    s.counter(p + "tlps", &d->s_tlps, "TLPs sent in this direction");
+    s.counter(p + "payload_bytes", &d->s_payload_bytes, "data bytes carried in this direction");
+    s.counter(p + "wire_bytes", &d->s_wire_bytes, "bytes on the wire incl. TLP overhead");
+    s.value(p + "busy_ns", &d->s_busy_ns, "time the direction was transmitting");
+    s.derived(p + "utilisation", [this, d] { return sim_ns > 0 ? d->s_busy_ns / sim_ns : 0.0; },
+              "busy time / simulated time");
+  }
+
+  const host::DriverStats& ds = driver.stats();
+  const std::pair<const char*, const uint64_t*> dstats[] = {
+      {"interrupts", &ds.s_interrupts}, {"batches", &ds.s_batches},
+      {"faults_fetched", &ds.s_faults_fetched}, {"faults_duplicate", &ds.s_faults_duplicate},
+      {"faults_serviced", &ds.s_faults_serviced}, {"faults_fatal", &ds.s_faults_fatal},
+      {"blocks", &ds.s_blocks}, {"range_fault_retries", &ds.s_range_fault_retries},
+      {"pages_to_vram", &ds.s_pages_to_vram}, {"pages_to_sysmem", &ds.s_pages_to_sysmem},
+      {"pages_mapped_remote", &ds.s_pages_mapped_remote}, {"bytes_h2d", &ds.s_bytes_h2d},
+      {"bytes_d2h", &ds.s_bytes_d2h}, {"dma_commands", &ds.s_dma_commands},
+      {"tlb_invalidate_batches", &ds.s_tlb_invalidates}, {"tlb_full_flushes", &ds.s_tlb_full_flushes},
+      {"replays", &ds.s_replays}, {"invalidate_callbacks", &ds.s_invalidate_callbacks},
+      {"pages_unmapped", &ds.s_pages_unmapped}, {"vram_alloc_failures", &ds.s_vram_alloc_failures}};
+  for (auto& [n, p] : dstats) s.counter(std::string("driver.") + n, p, "GPU driver");
+  s.counter("driver.pte_writes", &driver.page_table().s_pte_writes, "device PTEs written to VRAM");
+  s.counter("driver.pde_writes", &driver.page_table().s_pde_writes, "directory entries written");
+  s.counter("driver.page_tables", &driver.page_table().s_tables, "page-table pages allocated in VRAM");
+  s.value("driver.cpu_ns", &bus.s_cpu_ns, "driver CPU time charged");
+  s.value("driver.mmio_wait_ns", &bus.s_mmio_wait_ns, "driver time stalled on non-posted reads");
+  s.counter("driver.mmio_reads", &bus.s_mmio_reads, "BAR0 reads issued");
+  s.counter("driver.mmio_writes", &bus.s_mmio_writes, "BAR0 writes issued");
+
+  s.counter("host.cpu_faults", &mm.s_cpu_faults, "CPU page faults handled");
+  s.counter("host.zero_page_maps", &mm.s_zero_page_maps, "read faults served by the zero page");
+  s.counter("host.migrate_to_ram", &mm.s_migrate_to_ram, "CPU faults on device-private pages");
+  s.counter("host.notifier_invalidations", &mm.notifiers().s_invalidations, "mmu notifier events raised");
+  s.counter("host.pages_written", &cpu.s_pages_written, "pages the CPU initialised");
+  s.counter("host.pages_read", &cpu.s_pages_read, "pages the CPU read back");
+  s.counter("host.ram_allocs", &sys.phys.s_allocs, "system page allocations");
+  s.counter("oracle.checks", &oracle.s_checks, "loads compared with the oracle");
+  s.counter("oracle.checked_bytes", &oracle.s_checked_bytes, "bytes compared");
+  s.counter("oracle.mismatches", &oracle.s_mismatches, "loads that returned wrong data");
+}
+
+Platform::Platform(const SimConfig& cfg) : m(std::make_unique<Impl>(cfg)) {}
+Platform::~Platform() = default;
+Stats& Platform::stats() { return m->stats; }
+
+RunResult Platform::run() {
+  RunResult r;
+  sc_core::sc_start(sc_core::sc_time(m->cfg.run.max_sim_time_ns, sc_core::SC_NS));
+  m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  m->kernel_ns = (m->cpu.kernel_end() - m->cpu.kernel_start()).to_seconds() * 1e9;
+  if (m->driver_thread.init_status() != host::Status::Ok)
+    r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
+  if (!m->cpu.error().empty()) r.problems.push_back(m->cpu.error());
+  if (!m->cpu.done() && m->cpu.error().empty()) {
+    std::ostringstream os;
+    os << (sc_core::sc_pending_activity() ? "watchdog: run exceeded run.max_sim_time"
+                                          : "deadlock: no activity left")
+       << " at " << m->sim_ns << " ns (kernel " << (m->gpu.finished() ? "finished" : "not finished") << ")";
+    r.problems.push_back(os.str());
+  }
+  for (auto& msg : m->oracle.messages()) r.problems.push_back(msg);
+  if (m->oracle.s_mismatches > m->oracle.messages().size())
+    r.problems.push_back(std::to_string(m->oracle.s_mismatches) + " data mismatches in all");
+  r.exit_code = r.problems.empty() ? 0 : 1;
+  r.stats = m->stats.to_json();
+  r.summary = m->summary(r);
+  return r;
+}
+
+std::string Platform::Impl::summary(const RunResult& r) {
+  const host::DriverStats& d = driver.stats();
+  auto us = [](double ns) { return ns / 1000.0; };
+  char buf[2048];
+  std::snprintf(
+      buf, sizeof buf,
+      "hmmsim: %s\n"
+      "  simulated time      %.3f us (kernel %.3f us)\n"
+      "  GPU accesses        %llu (L1 TLB hits %llu, misses %llu, walks %llu)\n"
+      "  faults              %llu entries, %llu batches, %llu pages serviced, %llu fatal\n"
+      "  migrated            %llu pages to VRAM, %llu back to system memory, %llu mapped remote\n"
+      "  PCIe payload        %.1f KiB down, %.1f KiB up\n"
+      "  data checks         %llu loads checked, %llu mismatches\n"
+      "  result              %s\n",
+      cfg.source.c_str(), us(sim_ns), us(kernel_ns),
+      (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.l1_tlb.hits"),
+      (unsigned long long)stats.get("gpu.l1_tlb.misses"), (unsigned long long)gpu.gmmu().s_walks,
+      (unsigned long long)d.s_faults_fetched, (unsigned long long)d.s_batches,
+      (unsigned long long)d.s_faults_serviced, (unsigned long long)d.s_faults_fatal,
+      (unsigned long long)d.s_pages_to_vram, (unsigned long long)d.s_pages_to_sysmem,
+      (unsigned long long)d.s_pages_mapped_remote, link.down.s_payload_bytes / 1024.0,
+      link.up.s_payload_bytes / 1024.0, (unsigned long long)oracle.s_checks,
+      (unsigned long long)oracle.s_mismatches, r.exit_code == 0 ? "PASS" : "FAIL");
+  std::string out = buf;
+  for (auto& p : r.problems) out += "  problem: " + p + "\n";
+  return out;
+}
+
+}  // namespace hmmsim::sim

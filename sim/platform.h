@@ -1,0 +1,36 @@
+#pragma once
+// Builds the whole system from a SimConfig: host memory, the process, the
+// GPU driver, the PCIe link, the GPU, and the workload's CPU thread; binds
+// the sockets and registers every statistic. One platform per process
+// (SystemC elaborates once).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config.h"
+#include "sim/stats.h"
+
+namespace hmmsim::sim {
+
+struct RunResult {
+  int exit_code = 0;              // 0 ok, 1 failed expectation / fatal simulated error
+  std::vector<std::string> problems;
+  nlohmann::json stats;
+  std::string summary;
+};
+
+class Platform {
+ public:
+  explicit Platform(const SimConfig& cfg);
+  ~Platform();
+  RunResult run();
+  Stats& stats();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
+
+}  // namespace hmmsim::sim

@@ -1,0 +1,63 @@
+#include "sim/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace hmmsim::sim {
+
+void Stats::counter(const std::string& path, const uint64_t* v, const std::string& desc) {
+  m_entries.push_back(Entry{path, desc, v, nullptr, {}});
+}
+
+void Stats::value(const std::string& path, const double* v, const std::string& desc) {
+  m_entries.push_back(Entry{path, desc, nullptr, v, {}});
+}
+
+void Stats::derived(const std::string& path, std::function<double()> f, const std::string& desc) {
+  m_entries.push_back(Entry{path, desc, nullptr, nullptr, std::move(f)});
+}
+
+nlohmann::json Stats::Entry::json() const {
+  if (u) return *u;
+  const double x = d ? *d : f();
+  // Keep JSON stable and readable: integers stay integers, others get 6 significant digits.
+  if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 9e15) return static_cast<int64_t>(x);
+  if (!std::isfinite(x)) return nullptr;
+  std::ostringstream os;
+  os.precision(6);
+  os << x;
+  return std::stod(os.str());
+}
+
+nlohmann::json Stats::to_json() const {
+  nlohmann::json root = nlohmann::json::object();
+  for (const Entry& e : m_entries) {
+    nlohmann::json* node = &root;
+    std::string::size_type pos = 0, dot;
+    while ((dot = e.path.find('.', pos)) != std::string::npos) {
+      node = &(*node)[e.path.substr(pos, dot - pos)];
+      pos = dot + 1;
+    }
+    (*node)[e.path.substr(pos)] = e.json();
+  }
+  return root;
+}
+
+std::string Stats::to_text() const {
+  std::vector<const Entry*> v;
+  for (auto& e : m_entries) v.push_back(&e);
+  std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->path < b->path; });
+  std::ostringstream os;
+  for (auto* e : v) os << e->path << " = " << e->json().dump() << "  # " << e->desc << "\n";
+  return os.str();
+}
+
+double Stats::get(const std::string& path) const {
+  for (auto& e : m_entries)
+    if (e.path == path) return e.u ? double(*e.u) : e.d ? *e.d : e.f();
+  throw std::out_of_range("no stat " + path);
+}
+
+}  // namespace hmmsim::sim

@@ -1,0 +1,37 @@
+#pragma once
+// Hierarchical statistics: components register {path, unit, description,
+// pointer to their plain counter} once; the hot path only bumps integers.
+// Dumped as nested JSON at the end ("gpu.sm0.loads" -> {"gpu":{"sm0":{...}}}).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hmmsim::sim {
+
+class Stats {
+ public:
+  void counter(const std::string& path, const uint64_t* v, const std::string& desc);
+  void value(const std::string& path, const double* v, const std::string& desc);
+  // Derived at dump time (rates, totals over components).
+  void derived(const std::string& path, std::function<double()> f, const std::string& desc);
+
+  nlohmann::json to_json() const;
+  // Flat "path = value  # description" lines, sorted by path.
+  std::string to_text() const;
+  double get(const std::string& path) const;  // throws std::out_of_range
+
+ private:
+  struct Entry {
+    std::string path, desc;
+    const uint64_t* u = nullptr;
+    const double* d = nullptr;
+    std::function<double()> f;
+    nlohmann::json json() const;
+  };
+  std::vector<Entry> m_entries;
+};
+
+}  // namespace hmmsim::sim

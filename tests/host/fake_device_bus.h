@@ -1,0 +1,88 @@
+#pragma once
+// FakeDeviceBus: an untimed, in-memory functional model of the GPU as the
+// driver sees it over BAR0/BAR1 (hwref/gpu_regs.h). It keeps a register file,
+// a VRAM byte store, performs copy-engine commands synchronously against the
+// host PhysMem, and records the side effects tests want to check (TLB
+// invalidates, replays, cancels, copies). Test helpers play the GMMU
+// (push_fault) and independently walk the device page table in VRAM (walk).
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "host/gpu_driver/device_bus.h"
+#include "host/mm/phys_mem.h"
+#include "hwref/fault_entry.h"
+#include "hwref/gpu_regs.h"
+
+namespace hmmsim::test {
+
+class FakeDeviceBus : public hmmsim::host::DeviceBus {
+ public:
+  // Every VRAM byte starts as this, so "the driver cleared it" is checkable.
+  static constexpr uint8_t kVramPoison = 0xA5;
+
+  struct TlbInvalidate {
+    uint64_t va;     // value of the VA registers at trigger time
+    uint32_t pages;  // 0 = everything
+  };
+  struct CeCommand {
+    hwref::CeDir dir;
+    uint64_t src, dst;
+    uint32_t len;
+    uint32_t seq;
+  };
+
+  FakeDeviceBus(hmmsim::host::PhysMem& phys, uint64_t vram_bytes);
+
+  // ---- DeviceBus ----
+  uint32_t mmio_read32(uint64_t offset) override;
+  void mmio_write32(uint64_t offset, uint32_t value) override;
+  void vram_write(uint64_t vram_pa, const void* src, uint64_t len) override;
+  void vram_read(uint64_t vram_pa, void* dst, uint64_t len) override;
+  void wait_irq(uint32_t vector) override;
+  void cpu_work(double ns) override { m_cpu_ns += ns; }
+  uint64_t now_ps() const override { return static_cast<uint64_t>(m_cpu_ns * 1000.0); }
+
+  // ---- GMMU side (test helpers) ----
+  // Writes one valid fault entry at PUT into the ring in host memory and
+  // advances PUT. Returns false (and sets the overflow status bit) if full.
+  bool push_fault(uint64_t va, hwref::AccessType access, uint16_t sm = 0);
+  // Walks the radix table in VRAM from the PDB register; the PTE word, or 0
+  // if some directory level is not present.
+  uint64_t walk(uint64_t va) const;
+
+  // ---- inspection ----
+  uint32_t reg(uint64_t offset) const;
+  uint64_t reg64(uint64_t lo_offset) const {
+    return uint64_t(reg(lo_offset)) | (uint64_t(reg(lo_offset + 4)) << 32);
+  }
+  uint64_t vram_bytes() const { return m_vram.size(); }
+  const uint8_t* vram_data(uint64_t pa) const { return m_vram.data() + pa; }
+  uint64_t vram_u64(uint64_t pa) const;
+  // Number of MSIs of `vector` raised and not yet consumed by wait_irq.
+  uint32_t pending_irqs(uint32_t vector) const;
+  double cpu_ns() const { return m_cpu_ns; }
+  void set_id(uint32_t id) { m_id = id; }
+
+  std::vector<TlbInvalidate> tlb_log;
+  std::vector<uint64_t> cancel_log;
+  std::vector<CeCommand> ce_log;
+  std::vector<std::pair<uint64_t, uint32_t>> mmio_write_log;
+  uint32_t replays = 0;
+  uint32_t id_reads = 0;
+
+ private:
+  void run_copy();
+  void host_read(uint64_t pa, uint8_t* dst, uint64_t len);
+  void host_write(uint64_t pa, const uint8_t* src, uint64_t len);
+  bool vram_range_ok(uint64_t pa, uint64_t len) const;
+
+  hmmsim::host::PhysMem& m_phys;
+  std::vector<uint8_t> m_vram;
+  std::map<uint64_t, uint32_t> m_regs;
+  std::map<uint32_t, uint32_t> m_pending_irq;
+  uint32_t m_id = hwref::kIdValue;
+  double m_cpu_ns = 0;
+};
+
+}  // namespace hmmsim::test

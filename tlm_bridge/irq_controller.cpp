@@ -1,0 +1,31 @@
+#include "tlm_bridge/irq_controller.h"
+
+#include <algorithm>
+
+namespace hmmsim::bridge {
+
+void IrqController::raise(unsigned vector, const sc_core::sc_time& delay) {
+  if (vector >= m_pending.size()) return;  // unknown vector: dropped, like a masked MSI
+  ++s_raised;
+  auto& q = m_pending[vector];
+  const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+  q.insert(std::upper_bound(q.begin(), q.end(), at), at);
+  m_events[vector].notify(delay);
+}
+
+void IrqController::wait(unsigned vector) {
+  auto& q = m_pending.at(vector);
+  for (;;) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    if (!q.empty() && q.front() <= now) {
+      q.pop_front();
+      return;
+    }
+    if (!q.empty())
+      sc_core::wait(q.front() - now);
+    else
+      sc_core::wait(m_events[vector]);
+  }
+}
+
+}  // namespace hmmsim::bridge
