@@ -29,6 +29,13 @@ uint32_t FakeDeviceBus::pending_irqs(uint32_t vector) const {
   return it == m_pending_irq.end() ? 0 : it->second;
 }
 
+bool FakeDeviceBus::take_irq(uint32_t vector) {
+  auto it = m_pending_irq.find(vector);
+  if (it == m_pending_irq.end() || it->second == 0) return false;
+  --it->second;
+  return true;
+}
+
 uint32_t FakeDeviceBus::mmio_read32(uint64_t offset) {
   if (offset >= bar0::kSize || (offset & 3)) {
     ADD_FAILURE() << "BAR0 read outside the register file / unaligned: 0x" << std::hex << offset;
@@ -52,8 +59,21 @@ void FakeDeviceBus::mmio_write32(uint64_t offset, uint32_t value) {
       ADD_FAILURE() << "driver wrote the read-only fault buffer PUT register";
       return;
     case bar0::kFaultBufStatus:
+      m_regs[offset] &= ~value;  // write 1 to clear
+      return;
     case bar0::kIntrStatus:
       m_regs[offset] &= ~value;  // write 1 to clear
+      if (value & hwref::kIntrFault) ack_fault_irq();
+      return;
+    case bar0::kIntrEnable:
+      m_regs[offset] = value;
+      m_fault_irq_enabled = (value & hwref::kIntrFault) != 0;
+      if (m_fault_irq_enabled) ack_fault_irq();
+      return;
+    case bar0::kFaultBufEntries:
+      m_regs[offset] = value;  // (re)programming the ring resets both pointers
+      m_regs[bar0::kFaultBufPut] = 0;
+      m_regs[bar0::kFaultBufGet] = 0;
       return;
     case bar0::kTlbInvTrigger:
       tlb_log.push_back({reg64(bar0::kTlbInvVaLo), reg(bar0::kTlbInvPages)});
@@ -188,6 +208,7 @@ bool FakeDeviceBus::push_fault(uint64_t va, hwref::AccessType access, uint16_t s
   const uint32_t get = reg(bar0::kFaultBufGet);
   if ((put + 1) % entries == get) {
     m_regs[bar0::kFaultBufStatus] |= 1;  // overflow: the fault is dropped
+    raise_fault_irq();
     return false;
   }
   hwref::FaultEntry e;
@@ -204,9 +225,22 @@ bool FakeDeviceBus::push_fault(uint64_t va, hwref::AccessType access, uint16_t s
   host_write(reg64(bar0::kFaultBufBaseLo) + uint64_t(put) * hwref::kFaultEntryBytes, raw,
              sizeof raw);
   m_regs[bar0::kFaultBufPut] = (put + 1) % entries;
-  m_regs[bar0::kIntrStatus] |= hwref::kIntrFault;
-  ++m_pending_irq[hwref::kMsiVectorFault];
+  raise_fault_irq();
   return true;
+}
+
+void FakeDeviceBus::raise_fault_irq() {
+  m_regs[bar0::kIntrStatus] |= hwref::kIntrFault;
+  if (!m_fault_irq_enabled || !m_fault_irq_armed) return;
+  m_fault_irq_armed = false;
+  ++m_pending_irq[hwref::kMsiVectorFault];
+}
+
+void FakeDeviceBus::ack_fault_irq() {
+  m_fault_irq_armed = true;
+  const bool pending = reg(bar0::kFaultBufPut) != reg(bar0::kFaultBufGet) ||
+                       (reg(bar0::kFaultBufStatus) & 1);
+  if (pending) raise_fault_irq();
 }
 
 uint64_t FakeDeviceBus::walk(uint64_t va) const {

@@ -46,6 +46,9 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   // ---- GMMU side (test helpers) ----
   // Writes one valid fault entry at PUT into the ring in host memory and
   // advances PUT. Returns false (and sets the overflow status bit) if full.
+  // Like the GMMU, raises a fault MSI only when the interrupt is enabled and
+  // armed; the driver re-arms it by writing kIntrFault to kIntrStatus, which
+  // fires again at once if entries remain (or an overflow is pending).
   bool push_fault(uint64_t va, hwref::AccessType access, uint16_t sm = 0);
   // Walks the radix table in VRAM from the PDB register; the PTE word, or 0
   // if some directory level is not present.
@@ -61,6 +64,8 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   uint64_t vram_u64(uint64_t pa) const;
   // Number of MSIs of `vector` raised and not yet consumed by wait_irq.
   uint32_t pending_irqs(uint32_t vector) const;
+  // Plays the interrupt controller: consumes one pending MSI if any.
+  bool take_irq(uint32_t vector);
   double cpu_ns() const { return m_cpu_ns; }
   void set_id(uint32_t id) { m_id = id; }
 
@@ -76,12 +81,16 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   void host_read(uint64_t pa, uint8_t* dst, uint64_t len);
   void host_write(uint64_t pa, const uint8_t* src, uint64_t len);
   bool vram_range_ok(uint64_t pa, uint64_t len) const;
+  void raise_fault_irq();
+  void ack_fault_irq();
 
   hmmsim::host::PhysMem& m_phys;
   std::vector<uint8_t> m_vram;
   std::map<uint64_t, uint32_t> m_regs;
   std::map<uint32_t, uint32_t> m_pending_irq;
   uint32_t m_id = hwref::kIdValue;
+  bool m_fault_irq_enabled = false;
+  bool m_fault_irq_armed = true;
   double m_cpu_ns = 0;
 };
 

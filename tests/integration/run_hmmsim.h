@@ -1,0 +1,52 @@
+#pragma once
+// Runs the hmmsim binary as a child process (SystemC elaborates once per
+// process, so whole-platform tests cannot share one).
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace hmmsim::testing {
+
+struct RunOutput {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline RunOutput run_hmmsim(const std::string& args) {
+  const std::string cmd = std::string(HMMSIM_BINARY) + " " + args + " 2>&1";
+  RunOutput r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+inline std::string fresh_dir(const std::string& name) {
+  const auto d = std::filesystem::path(::testing::TempDir()) / ("hmmsim_" + name);
+  std::filesystem::remove_all(d);
+  return d.string();
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+inline nlohmann::json read_stats(const std::string& dir) {
+  return nlohmann::json::parse(read_file(dir + "/stats.json"));
+}
+
+inline std::string source(const std::string& rel) { return std::string(HMMSIM_SOURCE_DIR) + "/" + rel; }
+
+}  // namespace hmmsim::testing

@@ -1,0 +1,68 @@
+// Bad input never crashes: a clear message naming file, line and key, exit 2.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "run_hmmsim.h"
+
+using namespace hmmsim::testing;
+
+namespace {
+std::string write_config(const std::string& name, const std::string& text) {
+  const std::string path = fresh_dir(name) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+}  // namespace
+
+TEST(BadInput, UnknownKeyNamesFileLineAndKey) {
+  const std::string p = write_config("unknown_key", "gpu:\n  sms: 2\n  smz: 4\n");
+  RunOutput r = run_hmmsim("run " + p + " -q --out " + fresh_dir("unknown_key_out"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(p + ":3: gpu.smz: unknown key"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("allowed keys here"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, WrongTypeAndOutOfRange) {
+  const std::string p = write_config("wrong_type", "pcie:\n  lanes: many\n");
+  RunOutput r = run_hmmsim("run " + p + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(p + ":2: pcie.lanes: expected"), std::string::npos) << r.out;
+
+  const std::string q = write_config("range", "pcie:\n  gen: 9\n");
+  r = run_hmmsim("run " + q + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(q + ":2: pcie.gen: value 9 out of range"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, ImpossibleParameterIsRejected) {
+  const std::string p = write_config("geometry", "gpu:\n  l1_tlb: {entries: 10, ways: 4}\n");
+  RunOutput r = run_hmmsim("run " + p + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("gpu.l1_tlb.ways"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, BadOverrideNamesTheCommandLine) {
+  RunOutput r = run_hmmsim("run " + source("configs/default.yaml") + " --set gpu.nope=1 -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--set: gpu.nope: unknown key"), std::string::npos) << r.out;
+  r = run_hmmsim("run " + source("configs/default.yaml") + " --set gpu.sms -q");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(BadInput, MissingFileAndMalformedYaml) {
+  RunOutput r = run_hmmsim("run /nonexistent/cfg.yaml -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("/nonexistent/cfg.yaml"), std::string::npos) << r.out;
+  const std::string p = write_config("malformed", "gpu: [1, 2\n");
+  r = run_hmmsim("run " + p + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(p), std::string::npos) << r.out;
+}
+
+TEST(BadInput, BadCommandLineExitsTwo) {
+  EXPECT_EQ(run_hmmsim("").exit_code, 2);
+  EXPECT_EQ(run_hmmsim("frobnicate").exit_code, 2);
+  EXPECT_EQ(run_hmmsim("run").exit_code, 2);
+  EXPECT_EQ(run_hmmsim("--version").exit_code, 0);
+}
