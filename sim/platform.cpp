@@ -87,6 +87,13 @@ void Platform::Impl::register_stats() {
   s.derived("gpu.l1_tlb.hits", sum_sm(&hw::Sm::s_tlb_hits), "L1 TLB hits, all SMs");
   s.derived("gpu.l1_tlb.misses", sum_sm(&hw::Sm::s_tlb_misses), "L1 TLB misses (walks or faults), all SMs");
   s.derived("gpu.fault_stalls", sum_sm(&hw::Sm::s_faults), "warp accesses that stalled on a fault");
+  s.derived("gpu.avg_fault_stall_ns",
+            [this, n = sum_sm(&hw::Sm::s_faults)] {
+              double t = 0;
+              for (unsigned i = 0; i < gpu.sm_count(); ++i) t += gpu.sm(i).s_fault_stall_ns;
+              return n() > 0 ? t / n() : 0.0;
+            },
+            "mean time from a faulting access to its replay");
   for (unsigned i = 0; i < gpu.sm_count(); ++i) {
     hw::Sm& sm = gpu.sm(i);
     const std::string p = "gpu.sm" + std::to_string(i) + ".";
@@ -139,18 +146,33 @@ void Platform::Impl::register_stats() {
   }
 
   const host::DriverStats& ds = driver.stats();
-  const std::pair<const char*, const uint64_t*> dstats[] = {
-      {"interrupts", &ds.s_interrupts}, {"batches", &ds.s_batches},
-      {"faults_fetched", &ds.s_faults_fetched}, {"faults_duplicate", &ds.s_faults_duplicate},
-      {"faults_serviced", &ds.s_faults_serviced}, {"faults_fatal", &ds.s_faults_fatal},
-      {"blocks", &ds.s_blocks}, {"range_fault_retries", &ds.s_range_fault_retries},
-      {"pages_to_vram", &ds.s_pages_to_vram}, {"pages_to_sysmem", &ds.s_pages_to_sysmem},
-      {"pages_mapped_remote", &ds.s_pages_mapped_remote}, {"bytes_h2d", &ds.s_bytes_h2d},
-      {"bytes_d2h", &ds.s_bytes_d2h}, {"dma_commands", &ds.s_dma_commands},
-      {"tlb_invalidate_batches", &ds.s_tlb_invalidates}, {"tlb_full_flushes", &ds.s_tlb_full_flushes},
-      {"replays", &ds.s_replays}, {"invalidate_callbacks", &ds.s_invalidate_callbacks},
-      {"pages_unmapped", &ds.s_pages_unmapped}, {"vram_alloc_failures", &ds.s_vram_alloc_failures}};
-  for (auto& [n, p] : dstats) s.counter(std::string("driver.") + n, p, "GPU driver");
+  struct D {
+    const char* name;
+    const uint64_t* v;
+    const char* desc;
+  };
+  const D dstats[] = {
+      {"interrupts", &ds.s_interrupts, "fault interrupts serviced (bottom-half runs)"},
+      {"batches", &ds.s_batches, "fault batches fetched and serviced"},
+      {"faults_fetched", &ds.s_faults_fetched, "fault-buffer entries read"},
+      {"faults_duplicate", &ds.s_faults_duplicate, "entries coalesced into another of the same page"},
+      {"faults_serviced", &ds.s_faults_serviced, "faulted pages made accessible"},
+      {"faults_fatal", &ds.s_faults_fatal, "faults cancelled (no VMA / no permission)"},
+      {"blocks", &ds.s_blocks, "2 MiB VA blocks serviced"},
+      {"range_fault_retries", &ds.s_range_fault_retries, "hmm_range_fault retries after invalidation"},
+      {"pages_to_vram", &ds.s_pages_to_vram, "pages migrated to VRAM"},
+      {"pages_to_sysmem", &ds.s_pages_to_sysmem, "pages migrated back to system memory"},
+      {"pages_mapped_remote", &ds.s_pages_mapped_remote, "PTEs pointing at system memory"},
+      {"bytes_h2d", &ds.s_bytes_h2d, "page data copied host to device by migration"},
+      {"bytes_d2h", &ds.s_bytes_d2h, "page data copied device to host by migration"},
+      {"dma_commands", &ds.s_dma_commands, "copy-engine descriptors submitted"},
+      {"tlb_invalidate_batches", &ds.s_tlb_invalidates, "TLB invalidate batches sent"},
+      {"tlb_full_flushes", &ds.s_tlb_full_flushes, "batches that flushed the whole TLB"},
+      {"replays", &ds.s_replays, "replay commands sent"},
+      {"invalidate_callbacks", &ds.s_invalidate_callbacks, "mmu-notifier callbacks received"},
+      {"pages_unmapped", &ds.s_pages_unmapped, "device PTEs cleared by invalidation"},
+      {"vram_alloc_failures", &ds.s_vram_alloc_failures, "pages left in system memory for lack of VRAM"}};
+  for (const D& d : dstats) s.counter(std::string("driver.") + d.name, d.v, d.desc);
   s.counter("driver.pte_writes", &driver.page_table().s_pte_writes, "device PTEs written to VRAM");
   s.counter("driver.pde_writes", &driver.page_table().s_pde_writes, "directory entries written");
   s.counter("driver.page_tables", &driver.page_table().s_tables, "page-table pages allocated in VRAM");
