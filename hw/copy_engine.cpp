@@ -71,9 +71,13 @@ void CopyEngine::run() {
     ++s_copies;
     sc_core::wait(delay);
     m_done_seq = d.seq;
-    uint32_t vec = hwref::kMsiVectorCopy;
-    sc_time z = sc_core::SC_ZERO_TIME;
-    xfer(host_socket, tlm::TLM_WRITE_COMMAND, m_msi_addr, reinterpret_cast<uint8_t*>(&vec), 4, z);
+    m_irq_latched = true;
+    // Completion is always visible in kCeDoneSeq; the MSI only when enabled.
+    if (m_irq_enabled && m_msi_addr) {
+      uint32_t vec = hwref::kMsiVectorCopy;
+      sc_time z = sc_core::SC_ZERO_TIME;
+      xfer(host_socket, tlm::TLM_WRITE_COMMAND, m_msi_addr, reinterpret_cast<uint8_t*>(&vec), 4, z);
+    }
   }
 }
 

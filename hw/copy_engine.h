@@ -35,6 +35,9 @@ class CopyEngine : public sc_core::sc_module {
   void submit(const Descriptor& d, const sc_core::sc_time& delay);
   uint32_t done_seq() const { return m_done_seq; }
   void set_msi(uint64_t addr) { m_msi_addr = addr; }
+  void enable_irq(bool on) { m_irq_enabled = on; }
+  bool irq_latched() const { return m_irq_latched; }
+  void clear_irq() { m_irq_latched = false; }
 
   uint64_t s_copies = 0, s_bytes_h2d = 0, s_bytes_d2h = 0, s_bytes_d2d = 0, s_errors = 0;
 
@@ -48,6 +51,7 @@ class CopyEngine : public sc_core::sc_module {
   sc_core::sc_event m_doorbell;
   uint32_t m_done_seq = 0;
   uint64_t m_msi_addr = 0;
+  bool m_irq_enabled = false, m_irq_latched = false;
 };
 
 }  // namespace hmmsim::hw

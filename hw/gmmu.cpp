@@ -128,6 +128,7 @@ void Gmmu::raise_fault(unsigned utlb, uint64_t page, bool write, hwref::FaultTyp
 
 void Gmmu::send_msi(uint32_t vector, sc_time delay) {
   ++s_msis;
+  m_irq_latched = true;
   tlm::tlm_generic_payload t;
   t.set_command(tlm::TLM_WRITE_COMMAND);
   t.set_address(m_msi_addr);
@@ -151,6 +152,7 @@ void Gmmu::enable_irq(bool on, const sc_time& delay) {
 
 void Gmmu::ack_irq(const sc_time& delay) {
   m_irq_armed = true;
+  m_irq_latched = false;
   if (m_irq_enabled && (m_put != m_get || m_overflow)) {
     m_irq_armed = false;
     send_msi(hwref::kMsiVectorFault, delay);

@@ -60,6 +60,7 @@ class Gmmu : public sc_core::sc_module {
   void set_msi(uint64_t addr) { m_msi_addr = addr; }
   void enable_irq(bool on, const sc_core::sc_time& delay);
   void ack_irq(const sc_core::sc_time& delay);  // re-arm; fires again if entries remain
+  bool irq_latched() const { return m_irq_latched; }
   void invalidate(uint64_t va, uint64_t pages);
   void replay(const sc_core::sc_time& delay);
   void cancel(uint64_t va, const sc_core::sc_time& delay);
@@ -92,7 +93,7 @@ class Gmmu : public sc_core::sc_module {
   uint64_t m_ring = 0;
   uint32_t m_entries = 0, m_put = 0, m_get = 0;
   bool m_overflow = false;
-  bool m_irq_enabled = false, m_irq_armed = true;
+  bool m_irq_enabled = false, m_irq_armed = true, m_irq_latched = false;
   uint64_t m_msi_addr = 0;
   uint64_t m_replay_gen = 0, m_fault_seq = 0;
   sc_core::sc_time m_replay_time;

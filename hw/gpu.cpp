@@ -63,6 +63,8 @@ uint32_t Gpu::reg_read(uint64_t off) {
   switch (off) {
     case bar0::kFaultBufPut: return m_gmmu.put();
     case bar0::kFaultBufStatus: return m_gmmu.status();
+    case bar0::kIntrStatus:
+      return (m_gmmu.irq_latched() ? hwref::kIntrFault : 0) | (m_ce.irq_latched() ? hwref::kIntrCopy : 0);
     case bar0::kCeDoneSeq: return m_ce.done_seq();
     default: return m_regs[off / 4];
   }
@@ -78,8 +80,9 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
     case bar0::kFaultBufStatus:
       if (v & 1) m_gmmu.clear_status();
       return;
-    case bar0::kIntrStatus:
+    case bar0::kIntrStatus:  // write 1 to clear; clearing the fault bit re-arms it
       if (v & hwref::kIntrFault) m_gmmu.ack_irq(delay);
+      if (v & hwref::kIntrCopy) m_ce.clear_irq();
       return;
     default:
       break;
@@ -95,7 +98,10 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
       m_gmmu.set_msi(r64(bar0::kMsiAddrLo));
       m_ce.set_msi(r64(bar0::kMsiAddrLo));
       break;
-    case bar0::kIntrEnable: m_gmmu.enable_irq(v & hwref::kIntrFault, delay); break;
+    case bar0::kIntrEnable:
+      m_ce.enable_irq(v & hwref::kIntrCopy);
+      m_gmmu.enable_irq(v & hwref::kIntrFault, delay);
+      break;
     case bar0::kTlbInvTrigger: m_gmmu.invalidate(r64(bar0::kTlbInvVaLo), m_regs[bar0::kTlbInvPages / 4]); break;
     case bar0::kReplay: m_gmmu.replay(delay); break;
     case bar0::kCancelTrigger: m_gmmu.cancel(r64(bar0::kCancelVaLo), delay); break;

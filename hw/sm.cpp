@@ -127,12 +127,20 @@ void Sm::run() {
     } else {
       ++s_instructions;
       access(*pick, wid, op, r.t, delay);
-      pick->ready_at = sc_core::sc_time_stamp() + delay + op.gap_cycles * m_cycle;
-      if (++pick->pc == pick->ops.size()) pick->state = WarpState::Finished;
+      pick->ready_at = sc_core::sc_time_stamp() + delay;
+      if (++pick->pc == pick->ops.size())
+        pick->state = WarpState::Finished;  // ready_at now marks its last completion
+      else
+        pick->ready_at += op.gap_cycles * m_cycle;
     }
     // The SM can issue again after its issue slot, whatever the warp waits on.
     m_qk.set(issue + m_spec.issue_cycles * m_cycle - sc_core::sc_time_stamp());
   }
+  // The kernel is done when the last access has completed, not when the
+  // last instruction issued.
+  for (const Warp& w : m_warps)
+    if (w.state == WarpState::Finished && w.ready_at > m_qk.get_current_time())
+      m_qk.set(w.ready_at - sc_core::sc_time_stamp());
   m_qk.sync();
   m_finish = sc_core::sc_time_stamp();
   m_done = true;

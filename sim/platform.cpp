@@ -22,7 +22,8 @@ struct Platform::Impl {
   explicit Impl(const SimConfig& c)
       : cfg(c),
         sys(c.host.ram_bytes >> 12),
-        mm(sys),
+        mm_owner(std::make_unique<host::AddressSpace>(sys)),
+        mm(*mm_owner),
         plan(plan_workload(c.workload, c.gpu.sms)),
         irq(4),
         root("root_complex", c.host.root, sys.phys, irq),
@@ -51,7 +52,8 @@ struct Platform::Impl {
 
   const SimConfig cfg;
   host::HostSystem sys;
-  host::AddressSpace mm;
+  std::unique_ptr<host::AddressSpace> mm_owner;  // torn down before the driver
+  host::AddressSpace& mm;
   WorkloadPlan plan;
   DataOracle oracle;
   bridge::IrqController irq;
@@ -194,7 +196,13 @@ void Platform::Impl::register_stats() {
 }
 
 Platform::Platform(const SimConfig& cfg) : m(std::make_unique<Impl>(cfg)) {}
-Platform::~Platform() = default;
+Platform::~Platform() {
+  // Teardown runs outside simulated time: the driver must not be asked to
+  // touch the device when the process's address space goes away.
+  m->driver.detach();
+  // The process goes first: its device pages return to the (still alive) driver.
+  m->mm_owner.reset();
+}
 Stats& Platform::stats() { return m->stats; }
 
 RunResult Platform::run() {

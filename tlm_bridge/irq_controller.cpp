@@ -22,7 +22,7 @@ void IrqController::wait(unsigned vector) {
       return;
     }
     if (!q.empty())
-      sc_core::wait(q.front() - now);
+      sc_core::wait(q.front() - now, m_events[vector]);  // an earlier one may still land
     else
       sc_core::wait(m_events[vector]);
   }

@@ -64,6 +64,22 @@ bool DevicePageTable::unmap(uint64_t va) {
   return true;
 }
 
+std::vector<uint64_t> DevicePageTable::unmap_range(uint64_t start, uint64_t end) {
+  std::vector<uint64_t> vas;
+  for (auto it = m_ptes.lower_bound(start >> 12); it != m_ptes.end() && it->first < (end >> 12); ++it)
+    vas.push_back(it->first << 12);
+  for (uint64_t va : vas) unmap(va);
+  return vas;
+}
+
+bool DevicePageTable::ensure_tables(uint64_t start, uint64_t end) {
+  // One leaf table covers 2 MiB: touch each 2 MiB step once.
+  const uint64_t step = 1ull << pt::kLevel[pt::kLevels - 2].lo_bit;
+  for (uint64_t va = start & ~(step - 1); va < end; va += step)
+    if (table_for(va, true) == VramAllocator::kNone) return false;
+  return true;
+}
+
 uint64_t DevicePageTable::pte(uint64_t va) const {
   auto it = m_ptes.find(va >> 12);
   return it == m_ptes.end() ? 0 : it->second;

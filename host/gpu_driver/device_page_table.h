@@ -4,6 +4,7 @@
 // which tables exist and which PTEs are valid, so updates never read VRAM.
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "host/gpu_driver/device_bus.h"
 #include "host/gpu_driver/vram_allocator.h"
@@ -22,6 +23,12 @@ class DevicePageTable {
   bool map(uint64_t va, uint64_t pa, hwref::pt::Aperture ap, bool writable);
   // Clears the PTE of `va` if mapped; returns whether it was.
   bool unmap(uint64_t va);
+  // Clears every mapped PTE in [start, end); returns their VAs. Cost is
+  // proportional to what is mapped, not to the size of the range.
+  std::vector<uint64_t> unmap_range(uint64_t start, uint64_t end);
+  // Allocates the directory levels covering [start, end) so later map()
+  // calls cannot fail for lack of VRAM. False if VRAM ran out.
+  bool ensure_tables(uint64_t start, uint64_t end);
   bool mapped(uint64_t va) const { return m_ptes.count(va >> 12) != 0; }
   uint64_t pte(uint64_t va) const;  // shadow value, 0 if unmapped
   // Valid PTEs in [start, end).

@@ -19,9 +19,13 @@ GpuDriver::GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverS
                      uint64_t vram_bytes)
     : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_pt(bus, m_vram) {}
 
-GpuDriver::~GpuDriver() {
+GpuDriver::~GpuDriver() { detach(); }
+
+void GpuDriver::detach() {
   if (m_mm && m_notifier) m_mm->notifiers().remove(m_notifier);
   delete m_notifier;
+  m_notifier = nullptr;
+  m_mm = nullptr;
 }
 
 void GpuDriver::write64(uint64_t lo_reg, uint64_t value) {
@@ -56,7 +60,18 @@ void GpuDriver::attach(AddressSpace& mm) {
   mm.notifiers().insert(m_notifier);
 }
 
-void GpuDriver::set_preferred_host(uint64_t start, uint64_t end) { m_host_pref[start] = end; }
+void GpuDriver::set_preferred_host(uint64_t start, uint64_t end) {
+  if (end <= start) return;
+  // Keep the ranges disjoint: absorb every range that overlaps or touches.
+  auto it = m_host_pref.upper_bound(start);
+  if (it != m_host_pref.begin() && std::prev(it)->second >= start) --it;
+  while (it != m_host_pref.end() && it->first <= end) {
+    start = std::min(start, it->first);
+    end = std::max(end, it->second);
+    it = m_host_pref.erase(it);
+  }
+  m_host_pref[start] = end;
+}
 
 bool GpuDriver::prefers_host(uint64_t va) const {
   auto it = m_host_pref.upper_bound(va);
@@ -160,12 +175,21 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
 
 void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size_t n) {
   const uint64_t end = start + n * kPageSize;
-  if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(start)) migrate_to_vram(start, end);
-  if (!mirror(start, write, n)) {
-    for (size_t k = 0; k < n; ++k) cancel(start + k * kPageSize);
+  // Directory levels first: data frames must not take the VRAM the page
+  // table needs to map them.
+  if (!m_pt.ensure_tables(start, end)) {
+    ++m_stats.s_vram_alloc_failures;
+    for (size_t k = 0; k < n; ++k) cancel(start + k * kPageSize);  // nothing to map with
     return;
   }
-  m_stats.s_faults_serviced += n;
+  if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(start)) migrate_to_vram(start, end);
+  switch (mirror(start, write, n)) {
+    case MirrorResult::Mapped: m_stats.s_faults_serviced += n; break;
+    case MirrorResult::Raced: break;  // the replay refaults and we try again
+    case MirrorResult::Failed:
+      for (size_t k = 0; k < n; ++k) cancel(start + k * kPageSize);
+      break;
+  }
 }
 
 void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
@@ -217,7 +241,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   migrate_vma_finalize(*m_mm, a);
 }
 
-bool GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n) {
+GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n) {
   HmmRange r;
   r.notifier = m_notifier;
   r.start = start;
@@ -235,7 +259,7 @@ bool GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n)
       ++m_stats.s_range_fault_retries;
       continue;
     }
-    if (s != Status::Ok) return false;
+    if (s != Status::Ok) return MirrorResult::Failed;
     // Program the device only under the lock, after a passing retry check.
     LockGuard g(m_lock);
     if (m_notifier->read_retry(r.notifier_seq)) {
@@ -248,17 +272,21 @@ bool GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n)
       const Pfn pfn = hmm_pfn_to_pfn(e);
       const bool w = e & kHmmPfnWrite;
       const uint64_t va = start + k * kPageSize;
+      // Tables were ensured before any data frame was taken, so map() only
+      // fills a leaf entry here.
+      bool ok;
       if (DevicePagemaps::is_device(pfn)) {
-        m_pt.map(va, vram_pa_of(pfn), pt::Aperture::Vram, w);
+        ok = m_pt.map(va, vram_pa_of(pfn), pt::Aperture::Vram, w);
       } else {
-        m_pt.map(va, PhysMem::pa(pfn), pt::Aperture::SysCoherent, w);
-        ++m_stats.s_pages_mapped_remote;
+        ok = m_pt.map(va, PhysMem::pa(pfn), pt::Aperture::SysCoherent, w);
+        m_stats.s_pages_mapped_remote += ok;
       }
+      if (!ok) return MirrorResult::Failed;
     }
     queue_tlb_invalidate(start, n);
-    return true;
+    return MirrorResult::Mapped;
   }
-  return true;  // still racing: leave it; the replay refaults and we try again
+  return MirrorResult::Raced;
 }
 
 void GpuDriver::cancel(uint64_t va) {
@@ -306,20 +334,22 @@ void GpuDriver::dma(CeDir dir, uint64_t src, uint64_t dst, uint64_t len) {
 
 bool GpuDriver::invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t cur_seq) {
   ++m_stats.s_invalidate_callbacks;
-  LockGuard g(m_lock);
-  n.set_seq(cur_seq);
-  // Our own migrations are not skipped: pages that move must lose their
-  // device mapping too, and unmapping an unmapped page costs nothing.
-  const uint64_t end = std::min(r.end, uint64_t(1) << pt::kVaBits);
-  if (m_pt.mapped_in(r.start, end) == 0) return true;
-  std::vector<uint64_t> vas;
-  for (uint64_t va = r.start; va < end; va += kPageSize)
-    if (m_pt.mapped(va)) vas.push_back(va);
-  for (uint64_t va : vas) m_pt.unmap(va);
-  m_stats.s_pages_unmapped += vas.size();
-  m_bus.cpu_work(m_spec.costs.per_pte_ns * vas.size());
-  queue_tlb_invalidate(vas.front(), (vas.back() - vas.front()) / kPageSize + 1);
-  flush_tlb_invalidates();
+  {
+    LockGuard g(m_lock);
+    n.set_seq(cur_seq);
+    // Our own migrations are not skipped: pages that move must lose their
+    // device mapping too, and unmapping an unmapped page costs nothing.
+    const std::vector<uint64_t> vas = m_pt.unmap_range(r.start, r.end);
+    if (!vas.empty()) {
+      m_stats.s_pages_unmapped += vas.size();
+      m_bus.cpu_work(m_spec.costs.per_pte_ns * vas.size());
+      queue_tlb_invalidate(vas.front(), (vas.back() - vas.front()) / kPageSize + 1);
+      flush_tlb_invalidates();
+    }
+  }
+  // The process is gone: stop mirroring it (the notifier list is copied
+  // while callbacks run, so removing ourselves here is safe).
+  if (r.event == NotifyEvent::Release) detach();
   return true;
 }
 

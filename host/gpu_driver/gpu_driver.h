@@ -55,6 +55,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   Status init(uint64_t msi_address);
   // Starts mirroring `mm` (one process per driver instance).
   void attach(AddressSpace& mm);
+  // Stops mirroring without touching the device (simulation teardown).
+  void detach();
 
   // Placement hint for a VA range, like cudaMemAdvise(SetPreferredLocation):
   // pages preferring the host are mapped over PCIe, never migrated.
@@ -87,7 +89,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& pages);
   void service_run(uint64_t start, const std::vector<bool>& write, size_t n);
   void migrate_to_vram(uint64_t start, uint64_t end);
-  bool mirror(uint64_t start, const std::vector<bool>& write, size_t n);
+  enum class MirrorResult { Mapped, Raced, Failed };
+  MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n);
   void cancel(uint64_t va);
   void queue_tlb_invalidate(uint64_t va, uint64_t pages);
   void flush_tlb_invalidates();
@@ -109,8 +112,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   uint64_t m_ring_pages = 0;
   uint32_t m_get = 0;
   uint32_t m_ce_seq = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> m_inv;
-  std::map<uint64_t, uint64_t> m_host_pref;  // start -> end  // pending TLB invalidates (va, pages)
+  std::vector<std::pair<uint64_t, uint64_t>> m_inv;  // pending TLB invalidates (va, pages)
+  std::map<uint64_t, uint64_t> m_host_pref;          // disjoint ranges: start -> end
   DriverStats m_stats;
 };
 

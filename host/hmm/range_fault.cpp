@@ -12,7 +12,8 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
     const uint64_t req = ((r.hmm_pfns[i] & r.pfn_flags_mask) | r.default_flags) &
                          (kHmmPfnReqFault | kHmmPfnReqWrite);
     const bool want_fault = req & kHmmPfnReqFault;
-    const bool want_write = req & kHmmPfnReqWrite;
+    // As hmm_pte_need_fault(): without REQ_FAULT nothing is faulted, writes included.
+    const bool want_write = want_fault && (req & kHmmPfnReqWrite);
 
     // A snapshot is only good if nothing invalidated the range meanwhile.
     if (r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;

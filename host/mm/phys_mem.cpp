@@ -46,6 +46,7 @@ Pfn PhysMem::alloc_contiguous(uint64_t n) {
 
 void PhysMem::get(Pfn pfn) {
   assert(valid(pfn));
+  if (pfn == zero_pfn()) return;  // permanently referenced, like put()
   ++m_ref[pfn];
 }
 

@@ -19,7 +19,7 @@ struct Call {
 };
 
 struct Recorder : IMmuIntervalNotifierOps {
-  Recorder(std::vector<Call>& log, int id, bool set = true) : log(log), id(id), set(set) {}
+  Recorder(std::vector<Call>& l, int i, bool s = true) : log(l), id(i), set(s) {}
   bool invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t cur_seq) override {
     log.push_back({id, r, cur_seq});
     if (set) n.set_seq(cur_seq);

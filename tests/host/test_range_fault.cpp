@@ -223,8 +223,6 @@ TEST_F(RangeFaultTest, WriteRequestWithoutFaultRequestIsIgnoredAsInLinux) {
   // Linux hmm_pte_need_fault(): "if (!(pfn_req_flags & HMM_PFN_REQ_FAULT))
   // return 0" -- REQ_WRITE alone requests nothing, so a pure snapshot of a
   // read-only VMA must neither fail with EPERM nor fault pages in.
-  GTEST_SKIP() << "BUG: host/hmm/range_fault.cpp treats REQ_WRITE without REQ_FAULT as a "
-                  "write-fault request (EPERM on read-only VMAs, COW faults on writable ones)";
   ASSERT_EQ(mm.mmap_fixed(kBase, P, kProtRead, VmaKind::AnonPrivate), Status::Ok);
   ASSERT_EQ(mm.mmap_fixed(kBase + P, P, kProtRead | kProtWrite, VmaKind::AnonPrivate), Status::Ok);
   uint8_t b;
