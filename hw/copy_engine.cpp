@@ -33,7 +33,9 @@ bool CopyEngine::xfer(tlm_utils::simple_initiator_socket<CopyEngine>& s, tlm::tl
 }
 
 void CopyEngine::run() {
-  std::vector<uint8_t> buf;
+  // Thread state lives in members: this thread never returns, and its
+  // locals would never be destroyed.
+  std::vector<uint8_t>& buf = m_buf;
   for (;;) {
     while (m_queue.empty()) sc_core::wait(m_doorbell);
     auto [d, at] = m_queue.front();

@@ -50,6 +50,7 @@ class CopyEngine : public sc_core::sc_module {
   std::vector<std::pair<Descriptor, sc_core::sc_time>> m_queue;  // with arrival time
   sc_core::sc_event m_doorbell;
   uint32_t m_done_seq = 0;
+  std::vector<uint8_t> m_buf;
   uint64_t m_msi_addr = 0;
   bool m_irq_enabled = false, m_irq_latched = false;
 };

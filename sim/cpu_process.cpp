@@ -45,7 +45,8 @@ bool CpuProcess::touch(uint64_t va, uint8_t* buf, bool write) {
 }
 
 void CpuProcess::run() {
-  std::vector<uint8_t> page(4096);
+  std::vector<uint8_t>& page = m_page;  // a member: the run may stop mid-way
+  page.assign(4096, 0);
   for (const Buffer& b : m_plan.buffers) {
     if (m_mm.mmap_fixed(b.va, b.bytes, host::kProtRead | host::kProtWrite, host::VmaKind::AnonPrivate) !=
         host::Status::Ok) {

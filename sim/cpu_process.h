@@ -5,6 +5,7 @@
 // back (through the driver, in this thread's simulated time).
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include <systemc>
 
@@ -48,6 +49,7 @@ class CpuProcess : public sc_core::sc_module {
   bool m_done = false;
   std::string m_error;
   sc_core::sc_time m_kernel_start, m_kernel_end;
+  std::vector<uint8_t> m_page;
 };
 
 }  // namespace hmmsim::sim

@@ -28,45 +28,43 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
 
     for (int round = 0;; ++round) {
       if (round > 8) return Status::Busy;
-      Pte p = mm.pte(va);
+      const Pte p = mm.pte(va);
+      const uint64_t order = uint64_t(p.pmd ? 9 : 0) << kHmmPfnOrderShift;
+      const uint64_t valid = p.pfn | kHmmPfnValid | (p.write ? kHmmPfnWrite : 0) | order;
       bool need_fault = false;
       switch (p.kind) {
         case PteKind::None:
-          if (!want_fault) {
-            r.hmm_pfns[i] = 0;
-            break;
-          }
-          need_fault = true;
+          need_fault = want_fault;
+          if (!need_fault) r.hmm_pfns[i] = 0;
           break;
         case PteKind::Migration:
-          // Linux waits for the migration entry to go and retries.
-          return Status::Busy;
+          if (want_fault) return Status::Busy;  // Linux waits for the migration, then re-walks
+          r.hmm_pfns[i] = 0;
+          break;
+        case PteKind::Exclusive:
+          need_fault = want_fault;  // the fault restores the CPU mapping
+          if (!need_fault) r.hmm_pfns[i] = 0;
+          break;
         case PteKind::DevicePrivate: {
           const DevicePagemap* pm = mm.system().pagemaps.find(p.pfn);
-          if (pm && pm->owner == r.dev_private_owner && r.dev_private_owner) {
-            // The owner's own pages: valid without faulting, even for writes.
-            r.hmm_pfns[i] = p.pfn | kHmmPfnValid | (p.write ? kHmmPfnWrite : 0);
+          if (pm && r.dev_private_owner && pm->owner == r.dev_private_owner) {
+            r.hmm_pfns[i] = valid;
             break;
           }
-          if (!want_fault) {
-            r.hmm_pfns[i] = 0;
-            break;
-          }
-          need_fault = true;
+          need_fault = want_fault;
+          if (!need_fault) r.hmm_pfns[i] = p.pmd ? kHmmPfnError : 0;
           break;
         }
         case PteKind::Present:
-          if (want_write && !p.write) {
-            need_fault = true;
-            break;
-          }
-          r.hmm_pfns[i] = p.pfn | kHmmPfnValid | (p.write ? kHmmPfnWrite : 0);
+          need_fault = want_write && !p.write;
+          if (!need_fault) r.hmm_pfns[i] = valid;
           break;
       }
       if (!need_fault) break;
-      Status s = mm.handle_fault(va, want_write);
+      const Status s = mm.handle_fault(va, want_write);
       if (s == Status::Again) return Status::Busy;
-      if (s != Status::Ok) return s;
+      if (s == Status::Perm) return Status::Perm;
+      if (s != Status::Ok) return Status::Fault;  // mainline maps VM_FAULT_ERROR to -EFAULT
       if (r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;
     }
   }

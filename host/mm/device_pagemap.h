@@ -10,6 +10,7 @@
 
 #include "host/common/status.h"
 #include "host/mm/phys_mem.h"
+#include "host/mm/rmap.h"
 
 namespace hmmsim::host {
 
@@ -56,11 +57,13 @@ class DevicePagemaps {
   Pfn m_next = kDeviceBase;
 };
 
-// The machine's memory: system RAM plus registered device memory.
+// The machine's memory: system RAM plus registered device memory, and the
+// reverse map of both.
 struct HostSystem {
   explicit HostSystem(uint64_t ram_frames) : phys(ram_frames) {}
   PhysMem phys;
   DevicePagemaps pagemaps;
+  Rmap rmap;
 };
 
 }  // namespace hmmsim::host

@@ -16,6 +16,10 @@ PhysMem::PhysMem(uint64_t frames) : m_ref(frames, 0), m_data(frames) {
 }
 
 Pfn PhysMem::alloc() {
+  if (m_fail_next) {
+    --m_fail_next;
+    return kNoPfn;
+  }
   if (m_free.empty()) return kNoPfn;
   Pfn pfn = m_free.back();
   m_free.pop_back();
@@ -25,21 +29,41 @@ Pfn PhysMem::alloc() {
   return pfn;
 }
 
+Pfn PhysMem::take_run(Pfn first, uint64_t n) {
+  m_free.erase(std::remove_if(m_free.begin(), m_free.end(),
+                              [&](Pfn p) { return p >= first && p < first + n; }),
+               m_free.end());
+  for (Pfn p = first; p < first + n; ++p) {
+    m_ref[p] = 1;
+    m_data[p].reset();
+    ++s_allocs;
+  }
+  return first;
+}
+
 Pfn PhysMem::alloc_contiguous(uint64_t n) {
+  if (m_fail_next) {
+    --m_fail_next;
+    return kNoPfn;
+  }
   uint64_t run = 0;
   for (Pfn f = 1; f < m_ref.size(); ++f) {
     run = m_ref[f] == 0 ? run + 1 : 0;
-    if (run < n) continue;
-    const Pfn first = f + 1 - n;
-    m_free.erase(std::remove_if(m_free.begin(), m_free.end(),
-                                [&](Pfn p) { return p >= first && p <= f; }),
-                 m_free.end());
-    for (Pfn p = first; p <= f; ++p) {
-      m_ref[p] = 1;
-      m_data[p].reset();
-      ++s_allocs;
-    }
-    return first;
+    if (run == n) return take_run(f + 1 - n, n);
+  }
+  return kNoPfn;
+}
+
+Pfn PhysMem::alloc_huge() {
+  if (m_fail_next) {
+    --m_fail_next;
+    return kNoPfn;
+  }
+  constexpr uint64_t kN = 512;
+  for (Pfn first = kN; first + kN <= m_ref.size(); first += kN) {
+    bool free = true;
+    for (Pfn p = first; p < first + kN && free; ++p) free = m_ref[p] == 0;
+    if (free) return take_run(first, kN);
   }
   return kNoPfn;
 }

@@ -26,6 +26,11 @@ class PhysMem {
   Pfn alloc();
   // `n` physically contiguous frames (for device rings), lowest first.
   Pfn alloc_contiguous(uint64_t n);
+  // A 2 MiB folio: 512 contiguous frames, 2 MiB aligned, each with refcount 1.
+  // kNoPfn when no aligned run is free (callers fall back to 4 KiB pages).
+  Pfn alloc_huge();
+  // Makes the next `n` allocations fail (fault injection for tests).
+  void fail_next_allocs(uint32_t n) { m_fail_next = n; }
   void get(Pfn pfn);
   // Drops one reference; the frame returns to the free list at zero.
   void put(Pfn pfn);
@@ -52,6 +57,8 @@ class PhysMem {
   std::vector<uint32_t> m_ref;
   std::vector<std::unique_ptr<Page>> m_data;
   std::vector<Pfn> m_free;  // LIFO, lowest frame first when fresh: deterministic
+  uint32_t m_fail_next = 0;
+  Pfn take_run(Pfn first, uint64_t n);
 };
 
 }  // namespace hmmsim::host

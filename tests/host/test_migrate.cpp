@@ -325,13 +325,13 @@ TEST_F(MigrateTest, SelectionFlagsAndOwnerFilter) {
     ASSERT_EQ(mm.pte(va(1)).kind, PteKind::DevicePrivate);
   }
   {
-    MigrateVma a = args(0, 3, kSelectDevicePrivate);  // system pages and holes not selected
+    MigrateVma a = args(0, 3, kSelectDevicePrivate);  // system pages not selected
     ASSERT_EQ(migrate_vma_setup(mm, a), Status::Ok);
-    EXPECT_EQ(a.cpages, 1u);
+    EXPECT_EQ(a.cpages, 2u);  // holes are collected whatever the flags (anonymous VMA)
     EXPECT_EQ(a.src[0], 0u);
     EXPECT_EQ(a.src[1],
               migrate_pfn(mm.pte(va(1)).pfn) | kMigratePfnMigrate | kMigratePfnWrite);
-    EXPECT_EQ(a.src[2], 0u);
+    EXPECT_EQ(a.src[2], kMigratePfnMigrate);
     EXPECT_EQ(mm.pte(va(1)).kind, PteKind::Migration);
     migrate_vma_pages(mm, a);
     migrate_vma_finalize(mm, a);
@@ -342,7 +342,7 @@ TEST_F(MigrateTest, SelectionFlagsAndOwnerFilter) {
     int stranger = 0;
     a.pgmap_owner = &stranger;  // not the pagemap's owner
     ASSERT_EQ(migrate_vma_setup(mm, a), Status::Ok);
-    EXPECT_EQ(a.cpages, 0u);
+    EXPECT_EQ(a.cpages, 1u);  // only the hole
     EXPECT_EQ(a.src[1], 0u);
     EXPECT_EQ(mm.pte(va(1)).kind, PteKind::DevicePrivate);
   }

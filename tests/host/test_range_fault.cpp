@@ -8,6 +8,19 @@
 
 #include "host/hmm/range_fault.h"
 
+namespace {
+// An anonymous entry with the given kind, permission, dirtiness and page.
+hmmsim::host::Pte make_pte(hmmsim::host::PteKind k, bool write, bool dirty, hmmsim::host::Pfn pfn) {
+  hmmsim::host::Pte p;
+  p.kind = k;
+  p.write = write;
+  p.dirty = dirty;
+  p.anon = true;
+  p.pfn = pfn;
+  return p;
+}
+}  // namespace
+
 using namespace hmmsim::host;
 
 namespace {
@@ -40,7 +53,7 @@ struct OtherDevice : IPagemapOps {
     const Pfn np = mm.system().phys.alloc();
     if (np == kNoPfn) return Status::NoMem;
     mm.notifiers().invalidate({va, va + P, NotifyEvent::Migrate, &owner_tag});
-    mm.set_pte(va, Pte{PteKind::Present, old.write, true, np});
+    mm.set_pte(va, make_pte(PteKind::Present, old.write, true, np));
     mm.release_page(old);
     return Status::Ok;
   }
@@ -349,9 +362,10 @@ TEST_F(RangeFaultTest, MigrationEntryIsBusy) {
   p.kind = PteKind::Migration;
   mm.set_pte(kBase, p);
   HmmRange r = make(kBase, 1);
-  EXPECT_EQ(hmm_range_fault(mm, r), Status::Busy);
+  EXPECT_EQ(hmm_range_fault(mm, r), Status::Ok);  // snapshot: not present
+  EXPECT_EQ(r.hmm_pfns[0], 0u);
   r.default_flags = kHmmPfnReqFault;
-  EXPECT_EQ(hmm_range_fault(mm, r), Status::Busy);
+  EXPECT_EQ(hmm_range_fault(mm, r), Status::Busy);  // a fault waits for the migration
   p.kind = PteKind::Present;
   mm.set_pte(kBase, p);
 }
@@ -361,8 +375,8 @@ TEST_F(RangeFaultTest, OwnDevicePrivatePagesAreValidWithoutFaulting) {
   DevicePagemap& pm = sys.pagemaps.add("dev", &dev.owner_tag, &dev, 4);
   sys.pagemaps.init_page(pm.base);
   sys.pagemaps.init_page(pm.base + 1);
-  mm.set_pte(kBase, Pte{PteKind::DevicePrivate, true, true, pm.base});
-  mm.set_pte(kBase + P, Pte{PteKind::DevicePrivate, false, false, pm.base + 1});
+  mm.set_pte(kBase, make_pte(PteKind::DevicePrivate, true, true, pm.base));
+  mm.set_pte(kBase + P, make_pte(PteKind::DevicePrivate, false, false, pm.base + 1));
 
   HmmRange r = make(kBase, 2);
   r.dev_private_owner = &dev.owner_tag;
@@ -379,7 +393,7 @@ TEST_F(RangeFaultTest, ForeignDevicePrivatePagesAreZeroOrMigratedBack) {
   ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kProtRead | kProtWrite, VmaKind::AnonPrivate), Status::Ok);
   DevicePagemap& pm = sys.pagemaps.add("dev", &dev.owner_tag, &dev, 4);
   sys.pagemaps.init_page(pm.base);
-  mm.set_pte(kBase, Pte{PteKind::DevicePrivate, true, true, pm.base});
+  mm.set_pte(kBase, make_pte(PteKind::DevicePrivate, true, true, pm.base));
   int someone_else = 0;
 
   // Not the owner, no fault requested: reported as 0 (faultable).
@@ -390,7 +404,7 @@ TEST_F(RangeFaultTest, ForeignDevicePrivatePagesAreZeroOrMigratedBack) {
   // A null dev_private_owner never matches, not even a pagemap whose owner is null.
   DevicePagemap& pm0 = sys.pagemaps.add("ownerless", nullptr, &dev, 1);
   sys.pagemaps.init_page(pm0.base);
-  mm.set_pte(kBase + P, Pte{PteKind::DevicePrivate, true, true, pm0.base});
+  mm.set_pte(kBase + P, make_pte(PteKind::DevicePrivate, true, true, pm0.base));
   r = make(kBase, 2);
   ASSERT_EQ(hmm_range_fault(mm, r), Status::Ok);
   EXPECT_EQ(r.hmm_pfns[0], 0u);
@@ -420,11 +434,11 @@ TEST_F(RangeFaultTest, MigrateToRamFailureIsReturned) {
   ASSERT_EQ(mm.mmap_fixed(kBase, P, kProtRead | kProtWrite, VmaKind::AnonPrivate), Status::Ok);
   DevicePagemap& pm = sys.pagemaps.add("dev", &dev.owner_tag, &dev, 1);
   sys.pagemaps.init_page(pm.base);
-  mm.set_pte(kBase, Pte{PteKind::DevicePrivate, true, true, pm.base});
+  mm.set_pte(kBase, make_pte(PteKind::DevicePrivate, true, true, pm.base));
   dev.fail = Status::NoMem;
   HmmRange r = make(kBase, 1);
   r.default_flags = kHmmPfnReqFault;
-  EXPECT_EQ(hmm_range_fault(mm, r), Status::NoMem);
+  EXPECT_EQ(hmm_range_fault(mm, r), Status::Fault);  // mainline: VM_FAULT_ERROR -> -EFAULT
   EXPECT_EQ(mm.pte(kBase).kind, PteKind::DevicePrivate);
 }
 
@@ -435,7 +449,7 @@ TEST_F(RangeFaultTest, OutOfMemoryIsNoMem) {
   for (Pfn p; (p = sys.phys.alloc()) != kNoPfn;) hog.push_back(p);
   HmmRange r = make(kBase, 2);
   r.default_flags = kHmmPfnReqFault | kHmmPfnReqWrite;
-  EXPECT_EQ(hmm_range_fault(mm, r), Status::NoMem);
+  EXPECT_EQ(hmm_range_fault(mm, r), Status::Fault);  // mainline: VM_FAULT_ERROR -> -EFAULT
   for (Pfn p : hog) sys.phys.put(p);
 }
 
