@@ -173,11 +173,11 @@ void Gmmu::replay(const sc_time& delay) {
   m_replay_ev.notify(d);
 }
 
-void Gmmu::cancel(uint64_t va, const sc_time& delay) {
+void Gmmu::cancel(uint64_t va, const sc_time&) {
   ++s_fatal;
+  // Recorded only: the cancelled accesses learn their fate on the replay
+  // that ends the driver's batch, like the rest of the batch.
   m_cancelled[va & ~0xFFFull] = m_fault_seq;
-  // Cancelled accesses learn their fate on the wake-up a replay gives them.
-  replay(delay);
 }
 
 bool Gmmu::cancelled(uint64_t page, uint64_t since) const {

@@ -1,5 +1,6 @@
 #include "hw/sm.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "hwref/page_table_format.h"
@@ -42,7 +43,9 @@ void Sm::wake_replayed() {
       continue;
     }
     w.state = WarpState::Ready;
-    w.ready_at = m_gmmu.replay_time();
+    // With temporal decoupling the fault may carry a later time stamp than
+    // the replay that releases it; never resume before the fault itself.
+    w.ready_at = std::max(m_gmmu.replay_time(), w.fault_at);
     s_fault_stall_ns += (w.ready_at - w.fault_at).to_seconds() * 1e9;
   }
 }

@@ -7,9 +7,8 @@ HMMSIM_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsystemc-dev            # SystemC 2.3 + TLM-2.0
   verilator                 # RTL co-simulation
-  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   googletest libgtest-dev libbenchmark-dev
-  python3
 )
 
 hmmsim_missing_packages() {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -37,14 +38,32 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     return 2;
   }
 
-  Platform platform(cfg);
-  RunResult r = platform.run();
+  std::unique_ptr<Platform> platform;
+  try {
+    platform = std::make_unique<Platform>(cfg);
+  } catch (const std::exception& e) {  // e.g. memory for an enormous machine
+    err << "hmmsim: cannot build the platform from " << config << ": " << e.what() << "\n";
+    return 2;
+  }
+  RunResult r;
+  try {
+    r = platform->run();
+  } catch (const std::exception& e) {
+    err << "hmmsim: simulation failed: " << e.what() << "\n";
+    return 1;
+  }
 
-  const fs::path stats_path = fs::path(out_dir) / "stats.json";
-  std::ofstream(stats_path) << r.stats.dump(2) << "\n";
-  std::ofstream(fs::path(out_dir) / "stats.txt") << platform.stats().to_text();
-  std::ofstream(fs::path(out_dir) / "summary.txt") << r.summary;
+  auto write = [&](const char* name, const std::string& text) {
+    std::ofstream f(fs::path(out_dir) / name);
+    f << text;
+    f.close();
+    if (!f) err << "hmmsim: cannot write " << (fs::path(out_dir) / name).string() << "\n";
+    return static_cast<bool>(f);
+  };
+  const bool ok = write("stats.json", r.stats.dump(2) + "\n") && write("stats.txt", platform->stats().to_text()) &&
+                  write("summary.txt", r.summary);
   if (!quiet) out << r.summary;
+  if (!ok) return 2;
   out << "outputs written to " << out_dir << "/ (stats.json, stats.txt, summary.txt)\n";
   return r.exit_code;
 }

@@ -1,8 +1,12 @@
 #include "sim/config.h"
 
+#include <algorithm>
+
 namespace hmmsim::sim {
 
 namespace {
+
+uint64_t page_up_bytes(uint64_t b) { return (b + 4095) & ~uint64_t(4095); }
 
 void parse_run(ConfigReader r, RunSpec& s) {
   s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
@@ -11,7 +15,7 @@ void parse_run(ConfigReader r, RunSpec& s) {
 }
 
 void parse_host(ConfigReader r, HostSpec& s) {
-  s.ram_bytes = r.bytes("ram", s.ram_bytes, 1ull << 20, 64ull << 30);
+  s.ram_bytes = r.bytes("ram", s.ram_bytes, 1ull << 20, 16ull << 30);
   s.cpu_page_access_ns = r.time_ns("cpu_page_access", s.cpu_page_access_ns, 0, 1e6);
   s.cpu.posted_write_ns = r.time_ns("posted_write", s.cpu.posted_write_ns, 0, 1e5);
   s.root.dram_ns = r.time_ns("dram_latency", s.root.dram_ns, 0, 1e5);
@@ -43,6 +47,8 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
     s.l1_tlb.entries = static_cast<uint32_t>(t.u64("entries", s.l1_tlb.entries, 1, 1 << 20));
     s.l1_tlb.ways = static_cast<uint32_t>(t.u64("ways", s.l1_tlb.ways, 1, 1 << 20));
     if (s.l1_tlb.entries % s.l1_tlb.ways) t.fail("ways", "entries must be a multiple of ways");
+    if (uint64_t(s.l1_tlb.entries) * s.sms > (8ull << 20))
+      t.fail("entries", "gpu.sms x gpu.l1_tlb.entries exceeds 8M TLB entries in all");
     s.l1_tlb.hit_cycles = static_cast<uint32_t>(t.u64("hit_cycles", s.l1_tlb.hit_cycles, 0, 1000));
     t.finish();
   }
@@ -57,7 +63,7 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
   }
   {
     ConfigReader v = r.child("vram");
-    s.vram.capacity_bytes = v.bytes("capacity", s.vram.capacity_bytes, 1ull << 20, 1ull << 40);
+    s.vram.capacity_bytes = v.bytes("capacity", s.vram.capacity_bytes, 1ull << 20, 64ull << 30);
     if (s.vram.capacity_bytes % 4096) v.fail("capacity", "must be a multiple of 4 KiB");
     s.vram.channels = static_cast<uint32_t>(v.u64("channels", s.vram.channels, 1, 256));
     s.vram.banks_per_channel = static_cast<uint32_t>(v.u64("banks_per_channel", s.vram.banks_per_channel, 1, 1024));
@@ -103,15 +109,25 @@ void parse_workload(ConfigReader r, WorkloadSpec& s) {
   s.base_va = r.u64("base_va", s.base_va, 1ull << 21, (1ull << 47) - (1ull << 30));
   if (s.base_va % (2ull << 20)) r.fail("base_va", "must be 2 MiB aligned");
   s.pages = static_cast<uint32_t>(r.u64("pages", s.pages, 1, 256 * 1024));
-  s.cpu_init_pages = static_cast<uint32_t>(r.u64("cpu_init_pages", s.cpu_init_pages, 0, s.pages));
+  // Dependent defaults follow the keys they depend on.
+  s.cpu_init_pages = static_cast<uint32_t>(
+      r.u64("cpu_init_pages", std::min<uint64_t>(s.cpu_init_pages, s.pages), 0, s.pages));
   s.lut_pages = static_cast<uint32_t>(r.u64("lut_pages", s.lut_pages, 0, 512));
-  s.lut_cpu_init_pages = static_cast<uint32_t>(r.u64("lut_cpu_init_pages", s.lut_cpu_init_pages, 0, s.lut_pages));
+  s.lut_cpu_init_pages = static_cast<uint32_t>(
+      r.u64("lut_cpu_init_pages", std::min<uint64_t>(s.lut_cpu_init_pages, s.lut_pages), 0, s.lut_pages));
   s.warps_per_sm = static_cast<uint32_t>(r.u64("warps_per_sm", s.warps_per_sm, 1, 64));
   s.access_bytes = static_cast<uint32_t>(r.bytes("access_bytes", s.access_bytes, 4, 4096));
   if (s.access_bytes % 4 || 4096 % s.access_bytes)
     r.fail("access_bytes", "must be a multiple of 4 that divides 4096");
   s.gap_cycles = static_cast<uint32_t>(r.u64("gap_cycles", s.gap_cycles, 0, 1 << 20));
   s.cpu_readback = r.boolean("cpu_readback", s.cpu_readback);
+  s.cpu_touch_pages = static_cast<uint32_t>(r.u64("cpu_touch_pages", s.cpu_touch_pages, 0, s.pages));
+  s.cpu_touch_interval_ns = r.time_ns("cpu_touch_interval", s.cpu_touch_interval_ns, 10, 1e9);
+  s.stray_loads = static_cast<uint32_t>(r.u64("stray_loads", s.stray_loads, 0, 1024));
+  // Every access becomes a WarpOp: keep the plan within a few hundred MB.
+  const uint64_t ops = 3ull * s.pages * (4096 / s.access_bytes);
+  if (ops > (8ull << 20))
+    r.fail("pages", "workload.pages x (4096 / access_bytes) x 3 exceeds 8M warp instructions");
   r.finish();
 }
 
@@ -128,10 +144,18 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_driver(root.child("driver"), c.driver);
   parse_workload(root.child("workload"), c.workload);
   root.finish();
-  // Cross-block checks.
-  const uint64_t need = 3ull * c.workload.pages * 4096 + (8ull << 20);
+  // Cross-block checks: memory the run needs before any policy can help.
+  const WorkloadSpec& w = c.workload;
+  const uint64_t ring = page_up_bytes(uint64_t(c.driver.fault_buffer_entries) * 32);
+  const uint64_t need = (2ull * w.pages + w.lut_pages) * 4096 + ring + (4ull << 20);
   if (c.host.ram_bytes < need)
-    root.fail("host", "host.ram is too small for the workload's buffers");
+    ConfigReader(root).child("host").fail("ram", "too small for the workload's buffers and the fault ring (need " +
+                                                   std::to_string(need >> 20) + " MiB)");
+  // VRAM must at least hold the device page tables: a root, upper levels,
+  // and one leaf table per 2 MiB of each buffer.
+  const uint64_t tables = 8 + 3 * ((w.pages + 511) / 512 + 2);
+  if (c.gpu.vram.capacity_bytes / 4096 < tables)
+    ConfigReader(root).child("gpu").child("vram").fail("capacity", "too small for the device page tables");
   return c;
 }
 

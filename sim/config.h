@@ -39,6 +39,9 @@ struct WorkloadSpec {
   uint32_t access_bytes = 128;       // 32 lanes x 4 B
   uint32_t gap_cycles = 20;
   bool cpu_readback = true;          // CPU reads every buffer after the kernel
+  uint32_t cpu_touch_pages = 0;      // CPU reads these pages of `in` while the kernel runs
+  double cpu_touch_interval_ns = 5000;
+  uint32_t stray_loads = 0;          // loads of an unmapped address at the end of one warp (fatal faults)
 };
 
 struct SimConfig {

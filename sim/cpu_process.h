@@ -23,6 +23,7 @@ class CpuProcess : public sc_core::sc_module {
     std::function<bool()> driver_is_ready;
     std::function<void()> launch;
     std::function<const sc_core::sc_event&()> kernel_done;
+    std::function<bool()> kernel_finished;
   };
   CpuProcess(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver,
              const WorkloadPlan& plan, const WorkloadSpec& spec, double page_access_ns,
@@ -33,11 +34,13 @@ class CpuProcess : public sc_core::sc_module {
   sc_core::sc_time kernel_start() const { return m_kernel_start; }
   sc_core::sc_time kernel_end() const { return m_kernel_end; }
 
-  uint64_t s_pages_written = 0, s_pages_read = 0, s_retries = 0;
+  uint64_t s_pages_written = 0, s_pages_read = 0, s_pages_touched = 0, s_retries = 0;
+  uint64_t s_semantic_errors = 0;
 
  private:
   void run();
   bool touch(uint64_t va, uint8_t* buf, bool write);
+  void check_out_page(uint64_t off, const std::vector<uint8_t>& out);
 
   host::AddressSpace& m_mm;
   host::GpuDriver& m_driver;
@@ -50,6 +53,7 @@ class CpuProcess : public sc_core::sc_module {
   std::string m_error;
   sc_core::sc_time m_kernel_start, m_kernel_end;
   std::vector<uint8_t> m_page;
+  std::vector<uint8_t> m_in_copy;  // `in` as the CPU read it back
 };
 
 }  // namespace hmmsim::sim

@@ -35,7 +35,8 @@ struct Platform::Impl {
         cpu("cpu", mm, driver, plan, c.workload, c.host.cpu_page_access_ns, oracle,
             CpuProcess::Hooks{[this]() -> const sc_core::sc_event& { return driver_thread.ready(); },
                               [this] { return driver_thread.is_ready(); }, [this] { gpu.launch(); },
-                              [this]() -> const sc_core::sc_event& { return gpu.kernel_done(); }}) {
+                              [this]() -> const sc_core::sc_event& { return gpu.kernel_done(); },
+                              [this] { return gpu.finished(); }}) {
     bus.socket.bind(link.down_target);
     link.down_initiator.bind(gpu.bar_socket);
     gpu.host_socket.bind(link.up_target);
@@ -48,6 +49,13 @@ struct Platform::Impl {
   }
 
   void register_stats();
+  struct ErrorCounter {
+    std::string name;
+    const uint64_t* value;
+    const char* desc;
+  };
+  // Counters that must stay zero: any other value fails the run.
+  std::vector<ErrorCounter> error_counters();
   std::string summary(const RunResult& r);
 
   const SimConfig cfg;
@@ -193,6 +201,23 @@ void Platform::Impl::register_stats() {
   s.counter("oracle.checks", &oracle.s_checks, "loads compared with the oracle");
   s.counter("oracle.checked_bytes", &oracle.s_checked_bytes, "bytes compared");
   s.counter("oracle.mismatches", &oracle.s_mismatches, "loads that returned wrong data");
+  s.counter("host.pages_touched_during_kernel", &cpu.s_pages_touched, "CPU touches of `in` while the GPU ran");
+  s.counter("host.migration_waits", &cpu.s_retries, "CPU accesses that waited on a page under migration");
+  for (const ErrorCounter& e : error_counters())
+    s.counter("errors." + e.name, e.value, e.desc);
+}
+
+std::vector<Platform::Impl::ErrorCounter> Platform::Impl::error_counters() {
+  std::vector<ErrorCounter> v = {
+      {"gpu_decode", &gpu.s_decode_errors, "BAR accesses to no register"},
+      {"vram_decode", &gpu.vram().s_decode_errors, "VRAM accesses out of range"},
+      {"copy_engine", &gpu.copy_engine().s_errors, "copy descriptors that failed"},
+      {"root_complex", &root.s_errors, "DMA to unallocated host memory or bad MSI writes"},
+      {"driver_bus", &bus.s_errors, "driver register or aperture accesses that failed"},
+      {"semantic", &cpu.s_semantic_errors, "out[k] != in[k] + 1 in the CPU readback"}};
+  for (unsigned i = 0; i < gpu.sm_count(); ++i)
+    v.push_back({"sm" + std::to_string(i) + "_access", &gpu.sm(i).s_access_errors, "warp accesses that failed"});
+  return v;
 }
 
 Platform::Platform(const SimConfig& cfg) : m(std::make_unique<Impl>(cfg)) {}
@@ -221,6 +246,8 @@ RunResult Platform::run() {
     r.problems.push_back(os.str());
   }
   for (auto& msg : m->oracle.messages()) r.problems.push_back(msg);
+  for (const auto& e : m->error_counters())
+    if (*e.value) r.problems.push_back(std::to_string(*e.value) + " " + e.desc + " (errors." + e.name + ")");
   if (m->oracle.s_mismatches > m->oracle.messages().size())
     r.problems.push_back(std::to_string(m->oracle.s_mismatches) + " data mismatches in all");
   r.exit_code = r.problems.empty() ? 0 : 1;

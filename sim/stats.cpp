@@ -22,13 +22,11 @@ void Stats::derived(const std::string& path, std::function<double()> f, const st
 nlohmann::json Stats::Entry::json() const {
   if (u) return *u;
   const double x = d ? *d : f();
-  // Keep JSON stable and readable: integers stay integers, others get 6 significant digits.
-  if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 9e15) return static_cast<int64_t>(x);
+  // Integers stay integers; other values keep full precision (JSON prints
+  // the shortest text that reads back to the same double).
   if (!std::isfinite(x)) return nullptr;
-  std::ostringstream os;
-  os.precision(6);
-  os << x;
-  return std::stod(os.str());
+  if (x == std::floor(x) && std::fabs(x) < 9e15) return static_cast<int64_t>(x);
+  return x;
 }
 
 nlohmann::json Stats::to_json() const {

@@ -46,6 +46,11 @@ WorkloadPlan plan_workload(const WorkloadSpec& w, unsigned sms) {
       p.gpu_stores += 1;
     }
   }
+  // Stray loads: a program bug the driver must cancel, not hang on. They
+  // go after warp 0's real work so its slice still completes.
+  const uint64_t stray_va = w.base_va + 3 * stride + (2ull << 20);  // never mapped
+  for (uint32_t k = 0; k < w.stray_loads; ++k)
+    p.warps[0][0].push_back({stray_va + uint64_t(k) * 4096, 4, false, 0, 0, 0});
   return p;
 }
 

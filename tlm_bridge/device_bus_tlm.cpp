@@ -59,6 +59,19 @@ void TlmDeviceBus::wait_irq(uint32_t vector) {
   s_irq_wait_ns += (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
 }
 
+void ScLock::lock() {
+  const sc_core::sc_process_handle me = sc_core::sc_get_current_process_handle();
+  if (m_owner.valid() && m_owner == me)
+    SC_REPORT_FATAL("hmmsim/driver-lock", "driver lock taken recursively (would be released early)");
+  m_mutex.lock();
+  m_owner = me;
+}
+
+void ScLock::unlock() {
+  m_owner = sc_core::sc_process_handle();
+  m_mutex.unlock();
+}
+
 void TlmDeviceBus::cpu_work(double ns) {
   if (ns <= 0) return;
   s_cpu_ns += ns;

@@ -44,11 +44,14 @@ class TlmDeviceBus : public sc_core::sc_module, public host::DeviceBus {
 // (DMA, register reads) exclude each other like the kernel mutex does.
 class ScLock final : public host::ILock {
  public:
-  void lock() override { m_mutex.lock(); }
-  void unlock() override { m_mutex.unlock(); }
+  void lock() override;
+  void unlock() override;
 
  private:
   sc_core::sc_mutex m_mutex;
+  // sc_mutex lets its owner lock again and then releases on the first
+  // unlock: a nested lock would silently drop protection, so refuse it.
+  sc_core::sc_process_handle m_owner;
 };
 
 }  // namespace hmmsim::bridge

@@ -129,12 +129,15 @@ void GpuDriver::service_faults() {
       block.push_back(f);
     }
     if (!block.empty()) service_block(block);
+    // Register sequences are not atomic: no notifier callback may interleave.
+    LockGuard g(m_lock);
     flush_tlb_invalidates();
     m_bus.mmio_write32(bar0::kReplay, 1);
     ++m_stats.s_replays;
   }
   // Like UVM, always replay at least once: faults the GMMU had to drop
   // (full ring, uTLB limit) are only retried on a replay.
+  LockGuard g(m_lock);
   if (!replayed) {
     m_bus.mmio_write32(bar0::kReplay, 1);
     ++m_stats.s_replays;
@@ -290,6 +293,7 @@ GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool
 }
 
 void GpuDriver::cancel(uint64_t va) {
+  LockGuard g(m_lock);
   ++m_stats.s_faults_fatal;
   write64(bar0::kCancelVaLo, va);
   m_bus.mmio_write32(bar0::kCancelTrigger, 1);
@@ -301,7 +305,9 @@ void GpuDriver::queue_tlb_invalidate(uint64_t va, uint64_t pages) { m_inv.emplac
 
 void GpuDriver::flush_tlb_invalidates() {
   if (m_inv.empty()) return;
-  if (m_inv.size() > m_spec.tlb_inv_max_ranges) {
+  bool full = m_inv.size() > m_spec.tlb_inv_max_ranges;
+  for (auto [va, pages] : m_inv) full |= pages > UINT32_MAX;  // the register is 32 bits wide
+  if (full) {
     m_bus.mmio_write32(bar0::kTlbInvPages, 0);  // too many ranges: flush everything
     m_bus.mmio_write32(bar0::kTlbInvTrigger, 1);
     ++m_stats.s_tlb_full_flushes;

@@ -93,6 +93,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n);
   void cancel(uint64_t va);
   void queue_tlb_invalidate(uint64_t va, uint64_t pages);
+  // Caller holds m_lock (as do all multi-register BAR0 sequences).
   void flush_tlb_invalidates();
   void dma(hwref::CeDir dir, uint64_t src, uint64_t dst, uint64_t len);
   void write64(uint64_t lo_reg, uint64_t value);

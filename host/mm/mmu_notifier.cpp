@@ -25,10 +25,21 @@ void MmuNotifierList::remove(MmuIntervalNotifier* n) {
 void MmuNotifierList::invalidate(const NotifierRange& r) {
   m_seq += 2;
   ++s_invalidations;
-  // Copy: a callback may unregister itself (release).
-  auto list = m_list;
-  for (auto* n : list)
-    if (n->start() < r.end && r.start < n->end()) n->ops()->invalidate(*n, r, m_seq);
+  // Every overlapping notifier counts as invalidating from before the first
+  // callback until after the last (invalidate_range_start ... _end). A
+  // callback may unregister (and free) a notifier: check membership before
+  // touching one again.
+  std::vector<MmuIntervalNotifier*> hit;
+  for (auto* n : m_list)
+    if (n->start() < r.end && r.start < n->end()) hit.push_back(n);
+  auto registered = [this](MmuIntervalNotifier* n) {
+    return std::find(m_list.begin(), m_list.end(), n) != m_list.end();
+  };
+  for (auto* n : hit) ++n->m_active;
+  for (auto* n : hit)
+    if (registered(n)) n->ops()->invalidate(*n, r, m_seq);
+  for (auto* n : hit)
+    if (registered(n)) --n->m_active;
 }
 
 }  // namespace hmmsim::host

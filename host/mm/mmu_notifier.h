@@ -46,15 +46,22 @@ class MmuIntervalNotifier {
   IMmuIntervalNotifierOps* ops() const { return m_ops; }
 
   // read_begin / read_retry: snapshot a sequence, later check nothing
-  // invalidated the interval in between.
-  uint64_t read_begin() const { return m_seq; }
-  bool read_retry(uint64_t seq) const { return m_seq != seq; }
+  // invalidated the interval in between. While an invalidation is in
+  // progress (callbacks may wait, the CPU page table has not changed yet) a
+  // snapshot cannot be trusted: read_begin hands out a value read_retry
+  // always rejects, where Linux's read_begin would sleep.
+  static constexpr uint64_t kInvalidating = ~0ull;
+  uint64_t read_begin() const { return m_active ? kInvalidating : m_seq; }
+  bool read_retry(uint64_t seq) const { return seq == kInvalidating || m_active || m_seq != seq; }
   void set_seq(uint64_t seq) { m_seq = seq; }
+  bool invalidating() const { return m_active != 0; }
 
  private:
+  friend class MmuNotifierList;
   uint64_t m_start, m_end;
   IMmuIntervalNotifierOps* m_ops;
   uint64_t m_seq = 0;
+  unsigned m_active = 0;  // invalidations in progress over this interval
 };
 
 // All interval notifiers of one address space.

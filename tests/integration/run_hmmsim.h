@@ -2,11 +2,13 @@
 // Runs the hmmsim binary as a child process (SystemC elaborates once per
 // process, so whole-platform tests cannot share one).
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -20,7 +22,7 @@ struct RunOutput {
 };
 
 inline RunOutput run_hmmsim(const std::string& args) {
-  const std::string cmd = std::string(HMMSIM_BINARY) + " " + args + " 2>&1";
+  const std::string cmd = "'" + std::string(HMMSIM_BINARY) + "' " + args + " 2>&1";
   RunOutput r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -32,8 +34,11 @@ inline RunOutput run_hmmsim(const std::string& args) {
   return r;
 }
 
+// Per build tree and per process: release and sanitizer suites may run at once.
 inline std::string fresh_dir(const std::string& name) {
-  const auto d = std::filesystem::path(::testing::TempDir()) / ("hmmsim_" + name);
+  const auto d = std::filesystem::path(::testing::TempDir()) /
+                 ("hmmsim_" + std::to_string(std::hash<std::string>{}(HMMSIM_BINARY)) + "_" +
+                  std::to_string(getpid()) + "_" + name);
   std::filesystem::remove_all(d);
   return d.string();
 }

@@ -66,3 +66,34 @@ TEST(BadInput, BadCommandLineExitsTwo) {
   EXPECT_EQ(run_hmmsim("run").exit_code, 2);
   EXPECT_EQ(run_hmmsim("--version").exit_code, 0);
 }
+
+TEST(BadInput, MachineTooLargeOrTooSmallIsABadConfig) {
+  RunOutput r = run_hmmsim("run " + source("configs/default.yaml") +
+                           " --set gpu.sms=1024 --set gpu.l1_tlb.entries=65536 -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--set: gpu.l1_tlb.entries"), std::string::npos) << r.out;
+  r = run_hmmsim("run " + source("configs/default.yaml") + " --set workload.pages=262144 --set workload.access_bytes=4 -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("8M warp instructions"), std::string::npos) << r.out;
+  r = run_hmmsim("run " + source("configs/default.yaml") + " --set host.ram=1MiB -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("host.ram: too small"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, DependentDefaultsFollowTheirKeys) {
+  // Fewer pages than the default cpu_init_pages (12): the default shrinks
+  // with them. Given explicitly, the same value is out of range.
+  const std::string p = write_config("small", "workload: {pages: 4, lut_pages: 1}\n");
+  const std::string dir = fresh_dir("small_out");
+  RunOutput r = run_hmmsim("run " + p + " -q --out " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(read_stats(dir)["host"]["pages_written"], 4 + 1);
+  r = run_hmmsim("run " + p + " --set workload.cpu_init_pages=12 -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--set: workload.cpu_init_pages: value 12 out of range [0, 4]"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, UnwritableOutputFolderIsExitTwo) {
+  RunOutput r = run_hmmsim("run " + source("configs/default.yaml") + " -q --out /proc/hmmsim_cannot_write");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}

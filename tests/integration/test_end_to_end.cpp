@@ -51,6 +51,22 @@ TEST(EndToEnd, DefaultRunServicesFaultsMigratesAndVerifiesData) {
   EXPECT_GE(s["pcie"]["down"]["payload_bytes"].get<int64_t>(), 12 * 4096);
   EXPECT_GE(s["pcie"]["up"]["payload_bytes"].get<int64_t>(), 32 * 4096);
   EXPECT_GT(s["sim"]["time_ns"].get<double>(), s["sim"]["kernel_time_ns"].get<double>());
+  // Every translation attempt is an L1 hit or a miss that walks; faulted
+  // attempts are retried after the replay.
+  EXPECT_EQ(s["gpu"]["l1_tlb"]["misses"], s["gpu"]["gmmu"]["walks"]);
+  EXPECT_EQ(s["gpu"]["l1_tlb"]["hits"].get<int>() + s["gpu"]["l1_tlb"]["misses"].get<int>(),
+            1536 + s["gpu"]["fault_stalls"].get<int>());
+  // The driver costs were chosen for a 20-50 us fault latency (docs/parameters.md).
+  EXPECT_GT(s["gpu"]["avg_fault_stall_ns"].get<double>(), 20000.0);
+  EXPECT_LT(s["gpu"]["avg_fault_stall_ns"].get<double>(), 50000.0);
+  // Golden values of this exact machine: deterministic, so any change here
+  // is a change of the model and must be deliberate (update with a note).
+  EXPECT_EQ(s["gpu"]["gmmu"]["walks"], 104);
+  EXPECT_EQ(s["gpu"]["l1_tlb"]["hits"], 1480);
+  EXPECT_EQ(s["driver"]["batches"], 6);
+  EXPECT_EQ(s["driver"]["interrupts"], 2);
+  EXPECT_NEAR(s["sim"]["kernel_time_ns"].get<double>(), 250161.877, 1.0);
+  EXPECT_NEAR(s["sim"]["time_ns"].get<double>(), 595731.221, 1.0);
   // Remote loads of the table went over PCIe.
   EXPECT_EQ(s["gpu"]["sm0"]["remote_accesses"].get<int>() + s["gpu"]["sm1"]["remote_accesses"].get<int>(), 512);
 }
@@ -84,4 +100,42 @@ TEST(EndToEnd, SetOverrideChangesTheMachine) {
   EXPECT_TRUE(s["gpu"].contains("sm3"));
   EXPECT_EQ(s["gpu"]["accesses"], 1536);
   EXPECT_EQ(s["oracle"]["mismatches"], 0);
+}
+
+TEST(EndToEnd, CpuTouchingPagesDuringTheKernelLosesNothing) {
+  // The CPU reads `in` pages while warps use them: each read of a page in
+  // VRAM migrates it back, racing the driver's servicing of GPU faults.
+  const std::string dir = fresh_dir("pingpong");
+  RunOutput r = run_hmmsim(std::string("run ") + kDefault +
+                           " --set workload.cpu_touch_pages=8 --set workload.cpu_touch_interval=3us -q --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto s = read_stats(dir);
+  EXPECT_GT(s["host"]["pages_touched_during_kernel"].get<int>(), 8);
+  // More migrations than the 32 of the quiet run: pages went back and forth.
+  EXPECT_GT(s["driver"]["pages_to_vram"].get<int>(), 32);
+  EXPECT_EQ(s["driver"]["pages_to_vram"], s["driver"]["pages_to_sysmem"]);
+  EXPECT_EQ(s["oracle"]["mismatches"], 0);
+  EXPECT_EQ(s["errors"]["semantic"], 0);
+  EXPECT_EQ(s["driver"]["faults_fatal"], 0);
+}
+
+TEST(EndToEnd, FatalFaultIsCancelledAndFailsTheRun) {
+  const std::string dir = fresh_dir("stray");
+  RunOutput r = run_hmmsim(std::string("run ") + kDefault + " --set workload.stray_loads=2 --out " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("fatal fault at va 0x7f0000800000"), std::string::npos) << r.out;
+  auto s = read_stats(dir);
+  // The first stray load kills the warp, so the second never issues.
+  EXPECT_EQ(s["driver"]["faults_fatal"], 1);
+  EXPECT_EQ(s["gpu"]["sm0"]["fatal_faults"], 1);
+  EXPECT_EQ(s["gpu"]["gmmu"]["cancels"], 1);
+  EXPECT_EQ(s["oracle"]["mismatches"], 0);  // everything else still completed correctly
+  EXPECT_EQ(s["gpu"]["accesses"], 1536);
+}
+
+TEST(EndToEnd, WatchdogTurnsAHangIntoExitOne) {
+  const std::string dir = fresh_dir("watchdog");
+  RunOutput r = run_hmmsim(std::string("run ") + kDefault + " --set run.max_sim_time=50us --out " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("watchdog: run exceeded run.max_sim_time at 50000 ns"), std::string::npos) << r.out;
 }
