@@ -12,6 +12,7 @@
 
 #include "sim/config.h"
 #include "sim/platform.h"
+#include "sim/scenario/scenario_runner.h"
 
 namespace hmmsim::sim {
 
@@ -19,13 +20,41 @@ namespace fs = std::filesystem;
 
 namespace {
 
+int run_scenario_command(const ConfigDoc& doc, const std::string& config, const std::string& out_dir, bool quiet,
+                         std::ostream& out, std::ostream& err) {
+  ScenarioResult r;
+  try {
+    r = run_scenario(doc);
+  } catch (const ConfigError& e) {
+    err << "hmmsim: scenario error: " << e.what() << "\n";
+    return 2;
+  }
+  std::ofstream f(fs::path(out_dir) / "scenario.json");
+  f << r.report.dump(2) << "\n";
+  f.close();
+  if (!f) {
+    err << "hmmsim: cannot write " << (fs::path(out_dir) / "scenario.json").string() << "\n";
+    return 2;
+  }
+  const std::string name = r.report.value("scenario", config);
+  if (r.exit_code) {
+    err << "hmmsim: scenario " << name << " FAILED at " << r.failure << "\n";
+  } else if (!quiet) {
+    out << "hmmsim: scenario " << name << ": " << r.steps_run << " steps, PASS\n";
+  }
+  return r.exit_code;
+}
+
 int run_command(const std::string& config, const std::vector<std::string>& sets, std::string out_dir,
                 bool quiet, std::ostream& out, std::ostream& err) {
   SimConfig cfg;
+  ConfigDoc doc;
+  bool scenario = false;
   try {
-    ConfigDoc doc = load_config_file(config);
+    doc = load_config_file(config);
     for (auto& s : sets) apply_override(doc, s);
-    cfg = parse_config(doc);
+    scenario = is_scenario(doc);
+    if (!scenario) cfg = parse_config(doc);
   } catch (const ConfigError& e) {
     err << "hmmsim: config error: " << e.what() << "\n";
     return 2;
@@ -37,6 +66,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     err << "hmmsim: cannot create output folder " << out_dir << ": " << ec.message() << "\n";
     return 2;
   }
+  if (scenario) return run_scenario_command(doc, config, out_dir, quiet, out, err);
 
   std::unique_ptr<Platform> platform;
   try {

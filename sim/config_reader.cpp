@@ -780,6 +780,20 @@ std::vector<uint64_t> ConfigReader::u64_list(const std::string& key,
   return out;
 }
 
+std::vector<ConfigReader> ConfigReader::list(const std::string& key) {
+  Entry e;
+  std::vector<ConfigReader> out;
+  if (!take(key, e) || !e.value || e.value.IsNull()) return out;
+  if (!e.value.IsSequence()) fail(key, "expected a list");
+  for (size_t i = 0; i < e.value.size(); ++i) {
+    const std::string path = key_path(key) + "[" + std::to_string(i) + "]";
+    const YAML::Node item = e.value[i];
+    if (!item.IsMap()) fail_at(path, item.Mark(), "expected a map");
+    out.emplace_back(*doc_, item, path);
+  }
+  return out;
+}
+
 const YAML::Node& ConfigReader::node() const { return map_; }
 const std::string& ConfigReader::path() const { return path_; }
 

@@ -97,7 +97,12 @@ class ConfigReader {
   double time_ns(const std::string& key, double def, double min, double max);
   std::vector<uint64_t> u64_list(const std::string& key, const std::vector<uint64_t>& def);
 
+  // A list of maps: one reader per element, with path "key[i]". Missing or
+  // null -> empty; anything else -> ConfigError. Call finish() on each.
+  std::vector<ConfigReader> list(const std::string& key);
+
   const YAML::Node& node() const;
+  const ConfigDoc& doc() const { return *doc_; }
   const std::string& path() const;
   std::string key_path(const std::string& key) const;  // "gpu.tlb" + "entries"
 

@@ -12,6 +12,7 @@ const char* to_string(Status s) {
     case Status::Busy: return "EBUSY";
     case Status::Again: return "EAGAIN";
     case Status::NoMem: return "ENOMEM";
+    case Status::NotSupp: return "EOPNOTSUPP";
   }
   return "?";
 }

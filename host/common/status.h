@@ -13,6 +13,7 @@ enum class Status : int {
   Busy,    // EBUSY: raced with an invalidation; retry
   Again,   // EAGAIN: page is under migration; retry later
   NoMem,   // ENOMEM: allocation failed
+  NotSupp, // EOPNOTSUPP: operation not supported on this memory (e.g. exclusive on shmem)
 };
 
 const char* to_string(Status s);

@@ -262,8 +262,9 @@ Status AddressSpace::fault_wp(const Vma& vma, uint64_t va, Pte p) {
 }
 
 Status AddressSpace::restore_exclusive(uint64_t va, Pte p) {
-  // The CPU takes the page back: the device loses atomic access.
-  notify(page_down(va), page_down(va) + kPageSize, NotifyEvent::Exclusive, nullptr);
+  // The CPU takes the page back: the device loses atomic access (current
+  // kernels raise CLEAR with no owner here; before 2025 it was EXCLUSIVE).
+  notify(page_down(va), page_down(va) + kPageSize, NotifyEvent::Clear, nullptr);
   p.kind = PteKind::Present;
   p.owner = nullptr;
   set_pte(va, p);
@@ -342,7 +343,9 @@ Status AddressSpace::cpu_write(uint64_t va, const void* src, uint64_t len) {
 Status AddressSpace::make_device_exclusive(uint64_t va, const void* owner, Pfn* pfn) {
   va = page_down(va);
   const Vma* vma = find_vma(va);
-  if (!vma || !vma->anonymous() || vma->hugetlb) return Status::Inval;
+  if (!vma) return Status::Fault;
+  if (!(vma->prot & kProtWrite)) return Status::Fault;  // GUP for write fails
+  if (!vma->anonymous() || vma->hugetlb) return Status::NotSupp;
   // Like GUP with FOLL_WRITE: make the page present and writable first.
   Pte p = pte(va);
   for (int round = 0; p.kind != PteKind::Present || !p.write; ++round) {
@@ -352,10 +355,13 @@ Status AddressSpace::make_device_exclusive(uint64_t va, const void* owner, Pfn* 
       return Status::Ok;
     }
     Status s = handle_fault(va, true);
-    if (s != Status::Ok) return s;
+    if (s != Status::Ok) return s == Status::NoMem ? s : Status::Fault;
     p = pte(va);
   }
-  if (p.pmd) split_pmd(va);
+  if (p.pmd) {  // FOLL_SPLIT_PMD
+    notify(va & ~(kHugeSize - 1), (va & ~(kHugeSize - 1)) + kHugeSize, NotifyEvent::Clear);
+    split_pmd(va);
+  }
   notify(va, va + kPageSize, NotifyEvent::Exclusive, owner);
   p = pte(va);
   p.kind = PteKind::Exclusive;
