@@ -270,16 +270,24 @@ TEST(ParseConfigTest, VramMustHoldThePageTables) {
 }
 
 TEST(ParseConfigTest, HostRamMustHoldTheBuffersAndTheFaultRing) {
-  // (2 x 2048 + 4) pages + 32 KiB ring + 4 MiB = 20.05 MiB.
-  EXPECT_EQ(error_of("host:\n  ram: 16MiB\nworkload:\n  pages: 2048\n"),
+  // Page counts chosen so the need is a whole number of MiB:
+  // (2 x 2042 + 4) pages + 32 KiB ring = 16 MiB, + 4 MiB = 20 MiB.
+  EXPECT_EQ(error_of("host:\n  ram: 16MiB\nworkload:\n  pages: 2042\n"),
             "t.yaml:2: host.ram: too small for the workload's buffers and the fault ring (need 20 MiB)");
-  EXPECT_EQ(parse_text("host:\n  ram: 21MiB\nworkload:\n  pages: 2048\n").host.ram_bytes, 21ull << 20);
-  // The fault ring counts: 1M entries x 32 B = 32 MiB more.
-  EXPECT_EQ(error_of("host:\n  ram: 21MiB\nworkload:\n  pages: 2048\ndriver:\n  fault_buffer_entries: 1048576\n"),
+  EXPECT_EQ(error_of("host:\n  ram: 20971519\nworkload:\n  pages: 2042\n"),
+            "t.yaml:2: host.ram: too small for the workload's buffers and the fault ring (need 20 MiB)");
+  EXPECT_EQ(parse_text("host:\n  ram: 20MiB\nworkload:\n  pages: 2042\n").host.ram_bytes, 20ull << 20);
+  // The fault ring counts: 1M entries x 32 B = 32 MiB; (2 x 2046 + 4) pages = 16 MiB.
+  EXPECT_EQ(error_of("host:\n  ram: 51MiB\nworkload:\n  pages: 2046\ndriver:\n  fault_buffer_entries: 1048576\n"),
             "t.yaml:2: host.ram: too small for the workload's buffers and the fault ring (need 52 MiB)");
-  // The table counts too.
-  EXPECT_EQ(error_of("host:\n  ram: 21MiB\nworkload:\n  pages: 2048\n  lut_pages: 512\n"),
+  EXPECT_EQ(parse_text("host:\n  ram: 52MiB\nworkload:\n  pages: 2046\ndriver:\n  fault_buffer_entries: 1048576\n")
+                .host.ram_bytes,
+            52ull << 20);
+  // The table counts too: (2 x 2044 + 512) pages + 32 KiB = 18 MiB, + 4 MiB.
+  EXPECT_EQ(error_of("host:\n  ram: 21MiB\nworkload:\n  pages: 2044\n  lut_pages: 512\n"),
             "t.yaml:2: host.ram: too small for the workload's buffers and the fault ring (need 22 MiB)");
+  EXPECT_EQ(parse_text("host:\n  ram: 22MiB\nworkload:\n  pages: 2044\n  lut_pages: 512\n").workload.lut_pages,
+            512u);
 }
 
 TEST(ParseConfigTest, WorkloadRangesDependOnPages) {
@@ -411,9 +419,10 @@ TEST(ParseConfigTest, OverrideErrorsSaySet) {
             "copy_engine, gmmu, l1_tlb, sms, vram");
 
   ConfigDoc doc3 = load_config_file(kDefaultFile);
-  apply_override(doc3, "host.ram=8MiB");
+  apply_override(doc3, "host.ram=1MiB");
+  apply_override(doc3, "workload.pages=122");  // (2 x 122 + 4) pages + 32 KiB ring = 1 MiB
   EXPECT_EQ(error_of_doc(doc3),
-            "--set: host.ram: too small for the workload's buffers and the fault ring (need 4 MiB)");
+            "--set: host.ram: too small for the workload's buffers and the fault ring (need 5 MiB)");
 }
 
 TEST(ParseConfigTest, ValuesFromTheFileKeepTheirLineUnderOverrides) {
