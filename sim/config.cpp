@@ -86,7 +86,8 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
 }
 
 void parse_driver(ConfigReader r, host::DriverSpec& s) {
-  const std::string p = r.choice("policy", "migrate", {"migrate", "remote_map"});
+  const std::string p =
+      r.choice("policy", s.policy == host::FaultPolicy::Migrate ? "migrate" : "remote_map", {"migrate", "remote_map"});
   s.policy = p == "migrate" ? host::FaultPolicy::Migrate : host::FaultPolicy::RemoteMap;
   s.fault_buffer_entries = static_cast<uint32_t>(r.u64("fault_buffer_entries", s.fault_buffer_entries, 2, 1 << 20));
   s.batch_count = static_cast<uint32_t>(r.u64("batch_count", s.batch_count, 1, 1 << 20));
@@ -124,6 +125,10 @@ void parse_workload(ConfigReader r, WorkloadSpec& s) {
   s.cpu_touch_pages = static_cast<uint32_t>(r.u64("cpu_touch_pages", s.cpu_touch_pages, 0, s.pages));
   s.cpu_touch_interval_ns = r.time_ns("cpu_touch_interval", s.cpu_touch_interval_ns, 10, 1e9);
   s.stray_loads = static_cast<uint32_t>(r.u64("stray_loads", s.stray_loads, 0, 1024));
+  // The buffers (in, out, lut, each from a 2 MiB boundary) must fit below 2^47.
+  const uint64_t stride = ((uint64_t(s.pages) * 4096 + (2ull << 20) - 1) / (2ull << 20)) * (2ull << 20);
+  if (s.base_va + 2 * stride + uint64_t(s.lut_pages) * 4096 + (4ull << 20) > (1ull << 47))
+    r.fail("base_va", "the buffers would end above the 47-bit user address space");
   // Every access becomes a WarpOp: keep the plan within a few hundred MB.
   const uint64_t ops = 3ull * s.pages * (4096 / s.access_bytes);
   if (ops > (8ull << 20))
@@ -150,7 +155,7 @@ SimConfig parse_config(const ConfigDoc& doc) {
   const uint64_t need = (2ull * w.pages + w.lut_pages) * 4096 + ring + (4ull << 20);
   if (c.host.ram_bytes < need)
     ConfigReader(root).child("host").fail("ram", "too small for the workload's buffers and the fault ring (need " +
-                                                   std::to_string(need >> 20) + " MiB)");
+                                                   std::to_string((need + (1 << 20) - 1) >> 20) + " MiB)");
   // VRAM must at least hold the device page tables: a root, upper levels,
   // and one leaf table per 2 MiB of each buffer.
   const uint64_t tables = 8 + 3 * ((w.pages + 511) / 512 + 2);

@@ -67,6 +67,13 @@ void CpuProcess::check_out_page(uint64_t off, const std::vector<uint8_t>& out) {
 }
 
 void CpuProcess::run() {
+  body();
+  // A failed CPU step ends the run at once (the platform reports it);
+  // otherwise sc_stop was called after the readback.
+  if (!m_done) sc_core::sc_stop();
+}
+
+void CpuProcess::body() {
   std::vector<uint8_t>& page = m_page;  // a member: the run may stop mid-way
   page.assign(4096, 0);
   for (const Buffer& b : m_plan.buffers) {

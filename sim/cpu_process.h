@@ -39,6 +39,7 @@ class CpuProcess : public sc_core::sc_module {
 
  private:
   void run();
+  void body();
   bool touch(uint64_t va, uint8_t* buf, bool write);
   void check_out_page(uint64_t off, const std::vector<uint8_t>& out);
 

@@ -7,16 +7,29 @@
 
 namespace hmmsim::sim {
 
+void Stats::add(Entry e) {
+  // A path must name one leaf: no duplicates, and no leaf that is also a
+  // group ("a" and "a.b"). This is a programming error, caught at start-up.
+  for (const Entry& o : m_entries) {
+    const std::string& a = o.path;
+    const std::string& b = e.path;
+    const bool clash = a == b || (b.size() > a.size() && b.compare(0, a.size(), a) == 0 && b[a.size()] == '.') ||
+                       (a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '.');
+    if (clash) throw std::logic_error("stat path " + b + " clashes with " + a);
+  }
+  m_entries.push_back(std::move(e));
+}
+
 void Stats::counter(const std::string& path, const uint64_t* v, const std::string& desc) {
-  m_entries.push_back(Entry{path, desc, v, nullptr, {}});
+  add(Entry{path, desc, v, nullptr, {}});
 }
 
 void Stats::value(const std::string& path, const double* v, const std::string& desc) {
-  m_entries.push_back(Entry{path, desc, nullptr, v, {}});
+  add(Entry{path, desc, nullptr, v, {}});
 }
 
 void Stats::derived(const std::string& path, std::function<double()> f, const std::string& desc) {
-  m_entries.push_back(Entry{path, desc, nullptr, nullptr, std::move(f)});
+  add(Entry{path, desc, nullptr, nullptr, std::move(f)});
 }
 
 nlohmann::json Stats::Entry::json() const {

@@ -31,6 +31,7 @@ class Stats {
     std::function<double()> f;
     nlohmann::json json() const;
   };
+  void add(Entry e);
   std::vector<Entry> m_entries;
 };
 
