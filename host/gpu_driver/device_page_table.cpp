@@ -72,6 +72,13 @@ std::vector<uint64_t> DevicePageTable::unmap_range(uint64_t start, uint64_t end)
   return vas;
 }
 
+std::vector<uint64_t> DevicePageTable::writable_sysmem_in(uint64_t start, uint64_t end) const {
+  std::vector<uint64_t> vas;
+  for (auto it = m_ptes.lower_bound(start >> 12); it != m_ptes.end() && it->first < (end >> 12); ++it)
+    if (pt::pte_writable(it->second) && pt::aperture(it->second) != pt::Aperture::Vram) vas.push_back(it->first << 12);
+  return vas;
+}
+
 bool DevicePageTable::ensure_tables(uint64_t start, uint64_t end) {
   // One leaf table covers 2 MiB: touch each 2 MiB step once.
   const uint64_t step = 1ull << pt::kLevel[pt::kLevels - 2].lo_bit;

@@ -26,6 +26,8 @@ class DevicePageTable {
   // Clears every mapped PTE in [start, end); returns their VAs. Cost is
   // proportional to what is mapped, not to the size of the range.
   std::vector<uint64_t> unmap_range(uint64_t start, uint64_t end);
+  // VAs in [start, end) mapped writable to system memory (remote).
+  std::vector<uint64_t> writable_sysmem_in(uint64_t start, uint64_t end) const;
   // Allocates the directory levels covering [start, end) so later map()
   // calls cannot fail for lack of VRAM. False if VRAM ran out.
   bool ensure_tables(uint64_t start, uint64_t end);

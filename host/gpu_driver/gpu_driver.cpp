@@ -345,6 +345,11 @@ bool GpuDriver::invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint6
     n.set_seq(cur_seq);
     // Our own migrations are not skipped: pages that move must lose their
     // device mapping too, and unmapping an unmapped page costs nothing.
+    // A writable mapping of system memory may have been written by the GPU
+    // (DMA sets no CPU dirty bit): report it before the mapping goes, as the
+    // seeds' dirty-range helper does.
+    if (m_mm)
+      for (uint64_t va : m_pt.writable_sysmem_in(r.start, r.end)) m_mm->mark_dirty(va, va + kPageSize);
     const std::vector<uint64_t> vas = m_pt.unmap_range(r.start, r.end);
     if (!vas.empty()) {
       m_stats.s_pages_unmapped += vas.size();

@@ -943,3 +943,23 @@ TEST(GpuDriver, NestedPreferredHostRangesStillCoverTheOuterRange) {
   for (uint64_t i = 0; i < 8; ++i) EXPECT_TRUE(r.drv->prefers_host(Rig::va(i))) << i;
   EXPECT_FALSE(r.drv->prefers_host(Rig::va(8)));
 }
+
+TEST(GpuDriver, InvalidatingAWritableRemoteMappingMarksThePageDirty) {
+  // DMA writes set no CPU dirty bit: the driver reports the pages it had
+  // mapped writable before the mapping goes (the seeds' dirty-range helper).
+  DriverSpec spec;
+  spec.policy = FaultPolicy::RemoteMap;
+  Rig r(spec);
+  ASSERT_TRUE(r.start());
+  r.map(0, 4);
+  r.fill(0, 1);
+  r.fault(0, AccessType::Write);
+  r.drv->service_faults();
+  ASSERT_TRUE(pt::pte_writable(r.bus.walk(Rig::va(0))));
+  Pte p = r.mm->pte(Rig::va(0));
+  p.dirty = false;  // as if written back since
+  r.mm->set_pte(Rig::va(0), p);
+  ASSERT_EQ(r.mm->mprotect(Rig::va(0), P, kProtRead), Status::Ok);
+  EXPECT_EQ(r.bus.walk(Rig::va(0)), 0u);
+  EXPECT_TRUE(r.mm->pte(Rig::va(0)).dirty);  // the GPU may have written it
+}
