@@ -238,6 +238,7 @@ RunResult Platform::run() {
   if (m->driver_thread.init_status() != host::Status::Ok)
     r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
   if (!m->cpu.error().empty()) r.problems.push_back(m->cpu.error());
+  r.incomplete = !m->cpu.done();
   if (!m->cpu.done() && m->cpu.error().empty()) {
     std::ostringstream os;
     os << (sc_core::sc_pending_activity() ? "watchdog: run exceeded run.max_sim_time"

@@ -19,6 +19,10 @@ struct RunResult {
   std::vector<std::string> problems;
   nlohmann::json stats;
   std::string summary;
+  // The simulation stopped with threads suspended mid-way (watchdog,
+  // deadlock): their stacks cannot be unwound, so the caller must not run
+  // the normal teardown either.
+  bool incomplete = false;
 };
 
 class Platform {
