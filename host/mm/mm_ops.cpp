@@ -67,7 +67,8 @@ Status AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_le
   if (old_len == 0) return Status::Inval;
   const Vma vma = *v;
 
-  if (!f.fixed) {
+  // MREMAP_DONTUNMAP always moves (mremap_to), even at the same size.
+  if (!f.fixed && !f.dontunmap) {
     if (new_len <= old_len) {  // shrink in place
       if (new_len < old_len) munmap(old_addr + new_len, old_len - new_len);
       *new_addr = old_addr;

@@ -249,8 +249,11 @@ void Runner::do_device(ConfigReader v, ConfigReader& e) {
   if (cmd == DmirrorCmd::Flags) {
     npages = v.u64("value", 0, 0, UINT64_MAX);
   } else if (v.has("buf")) {
-    Range r = range(v, "");
-    if (r.mm != &m.mm()) v.fail("buf", "buffer belongs to another process than the mirror's");
+    // The buffer's addresses, in the process the mirror mirrors.
+    std::string proc;
+    for (auto& [name, mm] : m_procs)
+      if (mm.get() == &m.mm()) proc = name;
+    Range r = range(v, proc);
     addr = r.va, npages = r.pages, first = r.first_page;
   } else if (v.has("addr")) {  // raw ioctl arguments, for the argument checks
     addr = v.u64("addr", 0, 0, UINT64_MAX);
