@@ -128,8 +128,13 @@ Status AddressSpace::split_pmds_across(uint64_t start, uint64_t end) {
     if (!(edge & (kHugeSize - 1))) continue;
     const Vma* v = find_vma(edge);
     if (v && v->hugetlb) return Status::Inval;  // hugetlb pages are never split
-    if (pte(edge).pmd) split_pmd(edge);
-    if (edge >= kPageSize && pte(edge - kPageSize).pmd) split_pmd(edge - kPageSize);
+    // A THP split changes how the whole block is mapped: mirrors drop it.
+    for (uint64_t at : {edge, edge - kPageSize}) {
+      if (at > edge || !pte(at).pmd) continue;  // (edge - 4 KiB wraps at 0)
+      const uint64_t base = at & ~(kHugeSize - 1);
+      notify(base, base + kHugeSize, NotifyEvent::Clear);
+      split_pmd(at);
+    }
   }
   return Status::Ok;
 }
@@ -206,10 +211,20 @@ Status AddressSpace::fault_none(const Vma& vma, uint64_t va, bool write) {
     if (write) vma.file->mark_dirty(vma.file_index(va));
     return Status::Ok;
   }
-  // Private file mapping: the page cache page read-only; a write copies it.
+  // Private file mapping: reads map the page-cache page read-only; a write
+  // fault on an empty entry copies it straight away (nothing was mapped, so
+  // no mirror has to hear of it).
+  if (write) {
+    Pfn copy = phys.alloc();
+    if (copy == kNoPfn) return Status::NoMem;
+    phys.copy_page(copy, pc);
+    set_pte(va, Pte{PteKind::Present, true, true, true, false, false, copy, nullptr});
+    ++s_cow_copies;
+    return Status::Ok;
+  }
   phys.get(pc);
   set_pte(va, Pte{PteKind::Present, false, false, false, false, false, pc, nullptr});
-  return write ? fault_wp(vma, va, pte(va)) : Status::Ok;
+  return Status::Ok;
 }
 
 Status AddressSpace::fault_wp(const Vma& vma, uint64_t va, Pte p) {
@@ -345,7 +360,7 @@ Status AddressSpace::make_device_exclusive(uint64_t va, const void* owner, Pfn* 
   const Vma* vma = find_vma(va);
   if (!vma) return Status::Fault;
   if (!(vma->prot & kProtWrite)) return Status::Fault;  // GUP for write fails
-  if (!vma->anonymous() || vma->hugetlb) return Status::NotSupp;
+  if (vma->hugetlb || vma->shared()) return Status::NotSupp;  // never anonymous pages
   // Like GUP with FOLL_WRITE: make the page present and writable first.
   Pte p = pte(va);
   for (int round = 0; p.kind != PteKind::Present || !p.write; ++round) {
@@ -358,6 +373,7 @@ Status AddressSpace::make_device_exclusive(uint64_t va, const void* owner, Pfn* 
     if (s != Status::Ok) return s == Status::NoMem ? s : Status::Fault;
     p = pte(va);
   }
+  if (!p.anon) return Status::NotSupp;  // the page itself decides (private file COW copies qualify)
   if (p.pmd) {  // FOLL_SPLIT_PMD
     notify(va & ~(kHugeSize - 1), (va & ~(kHugeSize - 1)) + kHugeSize, NotifyEvent::Clear);
     split_pmd(va);

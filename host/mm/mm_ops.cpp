@@ -24,6 +24,10 @@ Status AddressSpace::munmap(uint64_t addr, uint64_t len) {
   if (!page_aligned(addr) || len == 0) return Status::Inval;
   const uint64_t end = addr + page_up(len);
   if (end < addr) return Status::Inval;
+  // Nothing mapped there: Linux returns without telling anyone.
+  auto first = m_vmas.upper_bound(addr);
+  if (first != m_vmas.begin() && std::prev(first)->second.end > addr) --first;
+  if (first == m_vmas.end() || first->second.start >= end) return Status::Ok;
   if (split_pmds_across(addr, end) != Status::Ok) return Status::Inval;
   notify(addr, end, NotifyEvent::Unmap);
   zap(addr, end);
@@ -173,7 +177,11 @@ uint64_t AddressSpace::reclaim() {
     if (p.kind == PteKind::Present && p.lazyfree && !p.dirty && m_sys.phys.refcount(p.pfn) == 1)
       victims.push_back(vpn << kPageShift);
   for (uint64_t va : victims) {
-    if (pte(va).pmd) split_pmd(va);
+    if (pte(va).pmd) {
+      const uint64_t base = va & ~(kHugeSize - 1);
+      notify(base, base + kHugeSize, NotifyEvent::Clear);
+      split_pmd(va);
+    }
     notify(va, va + kPageSize, NotifyEvent::Clear);
     Pte p = pte(va);
     set_pte(va, Pte{});

@@ -52,9 +52,34 @@ bool Dmirror::invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_
   n.set_seq(cur_seq);
   // test_hmm erases [start, end] with the end page included: one page more.
   const uint64_t last = (r.end >> kPageShift);
-  for (auto it = m_pt.lower_bound(r.start >> kPageShift); it != m_pt.end() && it->first <= last;)
-    it = m_pt.erase(it);
+  std::vector<uint64_t> gone;
+  for (auto it = m_pt.lower_bound(r.start >> kPageShift); it != m_pt.end() && it->first <= last; ++it)
+    gone.push_back(it->first);
+  for (uint64_t vpn : gone) erase(vpn << kPageShift);
   return true;
+}
+
+void Dmirror::store(uint64_t va, Pfn page, uint8_t tag) {
+  erase(va);
+  const uint64_t vpn = va >> kPageShift;
+  m_pt[vpn] = Entry{page, tag};
+  if (DevicePagemaps::is_device(page)) m_dev_entries[page].insert(vpn);
+}
+
+void Dmirror::erase(uint64_t va) {
+  auto it = m_pt.find(va >> kPageShift);
+  if (it == m_pt.end()) return;
+  if (DevicePagemaps::is_device(it->second.page)) {
+    auto d = m_dev_entries.find(it->second.page);
+    if (d != m_dev_entries.end() && (d->second.erase(it->first), d->second.empty())) m_dev_entries.erase(d);
+  }
+  m_pt.erase(it);
+}
+
+void Dmirror::drop_device_page(Pfn pfn) {
+  auto d = m_dev_entries.find(pfn);
+  if (d == m_dev_entries.end()) return;
+  for (uint64_t vpn : std::set<uint64_t>(d->second)) erase(vpn << kPageShift);
 }
 
 Pfn Dmirror::data_page(Pfn p) const {
@@ -74,13 +99,15 @@ DmirrorResult Dmirror::run(DmirrorCmd cmd, uint64_t addr, uint64_t npages, std::
     case DmirrorCmd::Read: r.status = read(addr, npages, buf, r); break;
     case DmirrorCmd::Write: r.status = write(addr, npages, buf, r); break;
     case DmirrorCmd::MigrateToDev:
-      r.status = m_dev.has_memory() ? migrate_to_device(addr, npages, buf, r) : Status::Inval;
+      r.status = m_dev.has_memory() && !m_mm.exited() ? migrate_to_device(addr, npages, buf, r) : Status::Inval;
       break;
     case DmirrorCmd::MigrateToSys:
-      r.status = m_dev.has_memory() ? migrate_to_system(addr, npages, r) : Status::Inval;
+      r.status = m_dev.has_memory() && !m_mm.exited() ? migrate_to_system(addr, npages, r) : Status::Inval;
       break;
-    case DmirrorCmd::Snapshot: r.status = snapshot(addr, npages, buf, r); break;
-    case DmirrorCmd::Exclusive: r.status = exclusive(addr, npages, buf, r); break;
+    case DmirrorCmd::Snapshot:
+      r.status = m_mm.exited() ? Status::Inval : snapshot(addr, npages, buf, r);  // mmget_not_zero failed
+      break;
+    case DmirrorCmd::Exclusive: r.status = m_mm.exited() ? Status::Inval : exclusive(addr, npages, buf, r); break;
     case DmirrorCmd::CheckExclusive: r.status = check_exclusive(addr, npages); break;
     case DmirrorCmd::Release: r.status = m_dev.has_memory() ? m_dev.evict_all(true) : Status::Inval; break;
     case DmirrorCmd::Flags: m_flags = npages; break;
@@ -92,6 +119,7 @@ DmirrorResult Dmirror::run(DmirrorCmd cmd, uint64_t addr, uint64_t npages, std::
 
 Status Dmirror::fault(uint64_t start, uint64_t end, bool write) {
   ++s_fault_calls;
+  if (m_mm.exited()) return Status::Fault;  // mmget_not_zero failed (-EFAULT in current trees)
   for (uint64_t a = start; a < end; a += kFaultChunk << kPageShift) {
     HmmRange r;
     r.notifier = &m_notifier;

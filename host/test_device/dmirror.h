@@ -5,6 +5,7 @@
 // SNAPSHOT bytes with the same values. See docs/scenarios.md.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,11 @@ class Dmirror final : public IMmuIntervalNotifierOps {
     uint8_t tag;
   };
   const std::map<uint64_t, Entry>& page_table() const { return m_pt; }
-  void store(uint64_t va, Pfn page, uint8_t tag) { m_pt[va >> kPageShift] = Entry{page, tag}; }
-  void erase(uint64_t va) { m_pt.erase(va >> kPageShift); }
+  void store(uint64_t va, Pfn page, uint8_t tag);
+  void erase(uint64_t va);
+  // A device page was freed: entries naming it directly must go (they can
+  // only come from the fault path's quirk; see data_page()).
+  void drop_device_page(Pfn pfn);
 
   bool invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t cur_seq) override;
 
@@ -88,6 +92,7 @@ class Dmirror final : public IMmuIntervalNotifierOps {
   AddressSpace& m_mm;
   MmuIntervalNotifier m_notifier;
   std::map<uint64_t, Entry> m_pt;  // virtual page number -> entry (the xarray)
+  std::map<Pfn, std::set<uint64_t>> m_dev_entries;  // device pfn -> vpns whose entry names it
   uint64_t m_flags = 0;
 };
 

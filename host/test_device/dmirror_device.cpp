@@ -111,6 +111,7 @@ void DmirrorDevice::page_free(Pfn pfn) {
   auto it = m_pages.find(pfn);
   assert(it != m_pages.end());
   const PageInfo info = it->second;
+  for (Dmirror* m : m_open) m->drop_device_page(pfn);
   m_sys.phys.put(info.backing);  // the data goes with the page
   m_pages.erase(it);
   ++s_frees;

@@ -1,0 +1,1233 @@
+// The dmirror test device (lib/test_hmm.c) against the HMM test spec: device
+// memory chunks and free lists (§1.13), the ioctl front end (§1.2), every
+// command's status / cpages / faults (§1.5-§1.12), the end-inclusive
+// invalidation and MIGRATE filtering (§1.3), FAIL_ALLOC, RELEASE and close
+// eviction (§1.11), fork interplay (§5) and the ODP (no memory) kind.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "host/test_device/dmirror.h"
+
+using namespace hmmsim::host;
+
+namespace {
+
+constexpr uint64_t P = kPageSize;
+constexpr uint64_t M2 = kHugeSize;
+constexpr uint64_t kBase = 0x80000000;  // 2 GiB: 2 MiB aligned
+constexpr uint32_t kRW = kProtRead | kProtWrite;
+
+DmirrorDeviceSpec spec(const char* name, DmirrorKind kind = DmirrorKind::Private, uint64_t chunk_pages = 1024,
+                       uint32_t max_chunks = 8) {
+  DmirrorDeviceSpec s;
+  s.name = name;
+  s.kind = kind;
+  s.chunk_pages = chunk_pages;
+  s.max_chunks = max_chunks;
+  return s;
+}
+
+// npages of data: the 32-bit word k holds seed * 0x100000 + k.
+std::vector<uint8_t> pat(uint64_t npages, uint32_t seed) {
+  std::vector<uint8_t> v(npages * P);
+  for (uint64_t k = 0; k < v.size() / 4; ++k) {
+    const uint32_t x = seed * 0x100000u + static_cast<uint32_t>(k);
+    std::memcpy(v.data() + 4 * k, &x, 4);
+  }
+  return v;
+}
+std::vector<uint8_t> zeros(uint64_t npages) { return std::vector<uint8_t>(npages * P, 0); }
+std::vector<uint8_t> slice(const std::vector<uint8_t>& v, uint64_t first_page, uint64_t npages) {
+  return std::vector<uint8_t>(v.begin() + first_page * P, v.begin() + (first_page + npages) * P);
+}
+
+// Byte-exact comparison that reports the first difference only.
+::testing::AssertionResult same(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want) {
+  if (got.size() != want.size())
+    return ::testing::AssertionFailure() << "size " << got.size() << " != " << want.size();
+  for (size_t i = 0; i < got.size(); ++i)
+    if (got[i] != want[i])
+      return ::testing::AssertionFailure() << "first difference at byte " << i << " (page " << i / P << "): "
+                                           << int(got[i]) << " != " << int(want[i]);
+  return ::testing::AssertionSuccess();
+}
+
+Status fill(AddressSpace& mm, uint64_t va, const std::vector<uint8_t>& data) {
+  return mm.cpu_write(va, data.data(), data.size());
+}
+std::vector<uint8_t> cpu(AddressSpace& mm, uint64_t va, uint64_t npages) {
+  std::vector<uint8_t> v(npages * P);
+  if (mm.cpu_read(va, v.data(), v.size()) != Status::Ok) return {};
+  return v;
+}
+std::vector<uint64_t> keys(const Dmirror& m) {
+  std::vector<uint64_t> out;
+  for (const auto& [vpn, e] : m.page_table()) out.push_back(vpn << kPageShift);
+  return out;
+}
+const Dmirror::Entry* entry(const Dmirror& m, uint64_t va) {
+  auto it = m.page_table().find(va >> kPageShift);
+  return it == m.page_table().end() ? nullptr : &it->second;
+}
+
+class DmirrorTest : public ::testing::Test {
+ protected:
+  DmirrorTest() : sys(8192), mm(sys), dev(sys, spec("dmirror0")), fd(dev.open(mm)) {}
+  ~DmirrorTest() override {
+    fd.reset();  // close: evicts the device's pages
+    mm.exit();   // while the device still exists
+  }
+  DmirrorResult run(Dmirror& m, DmirrorCmd c, uint64_t addr, uint64_t npages) { return m.run(c, addr, npages, buf); }
+  DmirrorResult run(DmirrorCmd c, uint64_t addr, uint64_t npages) { return run(*fd, c, addr, npages); }
+  // An aligned 2 MiB THP VMA at kBase (MADV_HUGEPAGE), filled with `data`.
+  void thp_region(const std::vector<uint8_t>& data) {
+    ASSERT_EQ(mm.mmap_fixed(kBase, 2 * M2, kRW, VmaKind::AnonPrivate), Status::Ok);
+    ASSERT_EQ(mm.madvise(kBase, M2, Advice::Hugepage), Status::Ok);
+    ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+    ASSERT_TRUE(mm.pte(kBase).pmd);
+  }
+
+  HostSystem sys;
+  AddressSpace mm;
+  DmirrorDevice dev;
+  std::unique_ptr<Dmirror> fd;
+  std::vector<uint8_t> buf;
+};
+
+class DmirrorIoctl : public DmirrorTest {};
+class DmirrorRead : public DmirrorTest {};
+class DmirrorWrite : public DmirrorTest {};
+class DmirrorMigrate : public DmirrorTest {};
+class DmirrorSnapshot : public DmirrorTest {};
+class DmirrorExclusive : public DmirrorTest {};
+class DmirrorInvalidate : public DmirrorTest {};
+class DmirrorFailAlloc : public DmirrorTest {};
+class DmirrorRelease : public DmirrorTest {};
+class DmirrorClose : public DmirrorTest {};
+class DmirrorFork : public DmirrorTest {};
+class DmirrorOdp : public DmirrorTest {};
+
+}  // namespace
+
+// ---- device memory (§1.13) ----------------------------------------------------
+
+TEST(DmirrorDevMem, FirstChunkIsSmallPagesOnlyLargeRequestsAddChunks) {
+  HostSystem sys(4096);
+  DmirrorDevice dev(sys, spec("d", DmirrorKind::Private, 1024, 2));
+  EXPECT_EQ(dev.s_chunks, 1u);
+  const uint64_t f0 = sys.phys.free_frames();
+
+  const Pfn p = dev.alloc_page(false, nullptr);
+  EXPECT_EQ(p, DevicePagemaps::kDeviceBase);  // lowest pfn of the first chunk first
+  EXPECT_TRUE(dev.owns(p));
+  EXPECT_EQ(sys.pagemaps.find(p)->owner, dev.owner());
+  EXPECT_EQ(dev.order(p), 0u);
+  EXPECT_EQ(sys.pagemaps.refcount(p), 1u);
+  const Pfn b = dev.backing(p);
+  ASSERT_NE(b, kNoPfn);
+  EXPECT_FALSE(DevicePagemaps::is_device(b));
+  EXPECT_EQ(sys.phys.refcount(b), 1u);
+  EXPECT_EQ(sys.phys.free_frames(), f0 - 1);
+  EXPECT_EQ(dev.s_chunks, 1u);
+
+  // The first chunk has no folios: a large request makes a chunk of folios.
+  const Pfn h = dev.alloc_page(true, nullptr);
+  EXPECT_EQ(dev.s_chunks, 2u);
+  EXPECT_EQ(h, DevicePagemaps::kDeviceBase + 1024);
+  const Pfn hb = dev.backing(h);
+  EXPECT_EQ(hb % kHugePages, 0u);
+  for (uint64_t k = 0; k < kHugePages; ++k) {
+    EXPECT_EQ(dev.order(h + k), 9u);
+    EXPECT_EQ(dev.backing(h + k), hb + k);
+    EXPECT_EQ(sys.pagemaps.refcount(h + k), 1u);
+    EXPECT_EQ(sys.phys.refcount(hb + k), 1u);
+  }
+  EXPECT_EQ(sys.phys.free_frames(), f0 - 1 - kHugePages);
+  EXPECT_EQ(dev.alloc_page(true, nullptr), h + kHugePages);  // the chunk's second folio
+  EXPECT_EQ(dev.pages_in_use(), 1 + 2 * kHugePages);
+
+  // max_chunks = 2: no third chunk; the backing folio is given back.
+  const uint64_t f1 = sys.phys.free_frames();
+  EXPECT_EQ(dev.alloc_page(true, nullptr), kNoPfn);
+  EXPECT_EQ(dev.s_chunks, 2u);
+  EXPECT_EQ(sys.phys.free_frames(), f1);
+  EXPECT_EQ(dev.s_allocs, 3u);
+}
+
+TEST(DmirrorDevMem, ChunkLimitAlsoEndsSmallPages) {
+  HostSystem sys(2048);
+  DmirrorDevice dev(sys, spec("d", DmirrorKind::Private, 512, 1));
+  for (uint64_t i = 0; i < 512; ++i) ASSERT_EQ(dev.alloc_page(false, nullptr), DevicePagemaps::kDeviceBase + i);
+  const uint64_t f0 = sys.phys.free_frames();
+  EXPECT_EQ(dev.alloc_page(false, nullptr), kNoPfn);
+  EXPECT_EQ(dev.alloc_page(true, nullptr), kNoPfn);
+  EXPECT_EQ(dev.s_chunks, 1u);
+  EXPECT_EQ(sys.phys.free_frames(), f0);
+}
+
+TEST(DmirrorDevMem, PageFreeReturnsPageAndBackingPage) {
+  HostSystem sys(4096);
+  DmirrorDevice dev(sys, spec("d", DmirrorKind::Private, 1024, 2));
+  const Pfn p = dev.alloc_page(false, nullptr);
+  const Pfn q = dev.alloc_page(false, nullptr);
+  EXPECT_EQ(q, p + 1);
+  const Pfn b = dev.backing(p);
+  const uint64_t f0 = sys.phys.free_frames();
+  sys.pagemaps.put(p);  // last reference: page_free
+  EXPECT_EQ(dev.s_frees, 1u);
+  EXPECT_EQ(sys.pagemaps.refcount(p), 0u);
+  EXPECT_EQ(sys.phys.refcount(b), 0u);
+  EXPECT_EQ(sys.phys.free_frames(), f0 + 1);
+  EXPECT_EQ(dev.backing(p), kNoPfn);
+  EXPECT_EQ(dev.pages_in_use(), 1u);
+  // Back on the 4 KiB list, handed out first (LIFO), with a fresh backing page.
+  EXPECT_EQ(dev.alloc_page(false, nullptr), p);
+  EXPECT_NE(dev.backing(p), kNoPfn);
+  EXPECT_EQ(dev.s_chunks, 1u);
+}
+
+TEST(DmirrorDevMem, FolioReturnsOnlyWhenAllSubpagesAreFree) {
+  HostSystem sys(4096);
+  DmirrorDevice dev(sys, spec("d", DmirrorKind::Private, 1024, 2));
+  const Pfn h = dev.alloc_page(true, nullptr);
+  const Pfn h2 = dev.alloc_page(true, nullptr);
+  ASSERT_EQ(h2, h + kHugePages);
+  const Pfn hb = dev.backing(h);
+  const uint64_t f0 = sys.phys.free_frames();
+  for (uint64_t k = 0; k + 1 < kHugePages; ++k) sys.pagemaps.put(h + k);
+  EXPECT_EQ(sys.phys.free_frames(), f0 + kHugePages - 1);  // backing subpages go one by one
+  EXPECT_EQ(dev.alloc_page(true, nullptr), kNoPfn);          // folio incomplete, no chunk left
+  const uint64_t small_before = dev.pages_in_use();
+  sys.pagemaps.put(h + kHugePages - 1);
+  EXPECT_EQ(sys.phys.refcount(hb + kHugePages - 1), 0u);
+  EXPECT_EQ(dev.pages_in_use(), small_before - 1);
+  EXPECT_EQ(dev.alloc_page(true, nullptr), h);
+  // Subpages never land on the 4 KiB list: small pages still come from chunk 0.
+  EXPECT_EQ(dev.alloc_page(false, nullptr), DevicePagemaps::kDeviceBase);
+}
+
+TEST(DmirrorDevMem, NoBackingPageMeansNoDevicePage) {
+  HostSystem sys(4096);
+  DmirrorDevice dev(sys, spec("d", DmirrorKind::Private, 1024, 2));
+  sys.phys.fail_next_allocs(1);
+  EXPECT_EQ(dev.alloc_page(false, nullptr), kNoPfn);
+  sys.phys.fail_next_allocs(1);
+  EXPECT_EQ(dev.alloc_page(true, nullptr), kNoPfn);
+  EXPECT_EQ(dev.s_chunks, 1u);  // the backing folio is allocated before any chunk
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_EQ(dev.alloc_page(false, nullptr), DevicePagemaps::kDeviceBase);
+}
+
+// ---- ioctl front end (§1.2) ---------------------------------------------------
+
+TEST_F(DmirrorIoctl, ArgumentChecksComeFirstForEveryCommand) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const DmirrorCmd all[] = {DmirrorCmd::Read,      DmirrorCmd::Write,          DmirrorCmd::MigrateToDev,
+                            DmirrorCmd::MigrateToSys, DmirrorCmd::Snapshot,   DmirrorCmd::Exclusive,
+                            DmirrorCmd::CheckExclusive, DmirrorCmd::Release,   DmirrorCmd::Flags};
+  struct Bad {
+    uint64_t addr, npages;
+  };
+  const Bad bad[] = {{kBase + 1, 1}, {kBase + 8, 2}, {kBase, 0}, {kBase, ~0ull >> kPageShift}};
+  for (DmirrorCmd c : all)
+    for (const Bad& b : bad) {
+      buf.assign(7, 0xAB);
+      const DmirrorResult r = run(c, b.addr, b.npages);
+      EXPECT_EQ(r.status, Status::Inval) << to_string(c) << " addr " << b.addr << " npages " << b.npages;
+      EXPECT_EQ(r.cpages, 0u);
+      EXPECT_EQ(r.faults, 0u);
+      EXPECT_EQ(buf, std::vector<uint8_t>(7, 0xAB)) << to_string(c);
+    }
+  EXPECT_EQ(fd->flags(), 0u);  // FLAGS with npages 0 never gets through
+  EXPECT_TRUE(fd->page_table().empty());
+  EXPECT_TRUE(mm.entries(0, ~0ull).empty());
+  EXPECT_EQ(dev.s_chunks, 1u);  // RELEASE did not run
+
+  const DmirrorResult r = run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(fd->flags(), kDmirrorFailAlloc);
+}
+
+// mmget_not_zero() fails once the mirrored process is gone: SNAPSHOT and
+// EXCLUSIVE return -EINVAL (§1.9, §1.10), as the migrations do (§1.7, §1.8).
+TEST_F(DmirrorIoctl, CommandsAfterTheMmExited) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  mm.exit();
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToSys, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(run(DmirrorCmd::Snapshot, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(run(DmirrorCmd::Exclusive, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(run(DmirrorCmd::Read, kBase, 1).status, Status::Fault);  // dmirror_fault: -EFAULT (ae6cb93)
+}
+
+// ---- READ (§1.5) --------------------------------------------------------------
+
+TEST_F(DmirrorRead, FaultsOnceThenServesFromTheDevicePageTable) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(2, 1);
+  ASSERT_EQ(fill(mm, kBase + 2 * P, data), Status::Ok);
+  DmirrorResult r = run(DmirrorCmd::Read, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 1u);
+  std::vector<uint8_t> want = zeros(2);
+  want.insert(want.end(), data.begin(), data.end());
+  EXPECT_TRUE(same(buf, want));
+  ASSERT_EQ(fd->page_table().size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    const Dmirror::Entry* e = entry(*fd, kBase + i * P);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->page, mm.pte(kBase + i * P).pfn) << i;
+    EXPECT_EQ(e->tag, i < 2 ? Dmirror::kTagRead : Dmirror::kTagWrite) << i;
+  }
+  EXPECT_EQ(mm.pte(kBase).pfn, sys.phys.zero_pfn());  // a read fault maps the zero page
+  EXPECT_EQ(fd->s_fault_calls, 1u);
+
+  r = run(DmirrorCmd::Read, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_EQ(fd->s_fault_calls, 1u);
+  EXPECT_TRUE(same(buf, want));
+}
+
+TEST_F(DmirrorRead, OneFaultCallCoversSeveral32PageChunks) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 100 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(100, 2);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::Read, kBase, 100);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 100u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_EQ(fd->s_fault_calls, 1u);
+  EXPECT_EQ(fd->page_table().size(), 100u);
+  EXPECT_TRUE(same(buf, data));
+}
+
+TEST_F(DmirrorRead, ProtNoneAndMissingVmaAreFaultAndLeaveTheBufferAlone) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kProtNone, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 32 * P, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const std::vector<uint8_t> canary(2 * P, 0x5A);
+  buf = canary;
+  EXPECT_EQ(run(DmirrorCmd::Read, kBase, 2).status, Status::Fault);
+  EXPECT_EQ(buf, canary);
+  EXPECT_EQ(run(DmirrorCmd::Read, kBase + 16 * P, 1).status, Status::Fault);  // no VMA
+  EXPECT_EQ(buf, canary);
+  EXPECT_EQ(run(DmirrorCmd::Read, kBase + 32 * P, 2).status, Status::Fault);  // runs off the VMA
+  EXPECT_EQ(buf, canary);
+  EXPECT_TRUE(fd->page_table().empty());  // a failing chunk stores nothing
+}
+
+// ---- WRITE (§1.6) -------------------------------------------------------------
+
+TEST_F(DmirrorWrite, UntouchedMemoryFaultsOnceAndTheDataLands) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 3);
+  buf = data;
+  const DmirrorResult r = run(DmirrorCmd::Write, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(cpu(mm, kBase, 4), data));
+  for (uint64_t i = 0; i < 4; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_TRUE(p.write && p.dirty);
+    const Dmirror::Entry* e = entry(*fd, kBase + i * P);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->page, p.pfn);
+    EXPECT_EQ(e->tag, Dmirror::kTagWrite);
+  }
+}
+
+TEST_F(DmirrorWrite, ReadOnlyVmaIsPerm) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kProtRead, VmaKind::AnonPrivate), Status::Ok);
+  buf = pat(2, 4);
+  EXPECT_EQ(run(DmirrorCmd::Write, kBase, 2).status, Status::Perm);
+  EXPECT_TRUE(fd->page_table().empty());
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), zeros(2)));
+  // Reading is fine: the zero page, read-only on the device.
+  const DmirrorResult r = run(DmirrorCmd::Read, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 1u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_EQ(entry(*fd, kBase)->tag, Dmirror::kTagRead);
+  EXPECT_EQ(entry(*fd, kBase)->page, sys.phys.zero_pfn());
+}
+
+TEST_F(DmirrorWrite, ReadOnlyEntriesAreFaultedForWrite) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  DmirrorResult r = run(DmirrorCmd::Read, kBase, 2);
+  ASSERT_EQ(r.status, Status::Ok);
+  ASSERT_EQ(entry(*fd, kBase)->page, sys.phys.zero_pfn());
+  const auto data = pat(2, 5);
+  buf = data;
+  r = run(DmirrorCmd::Write, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_EQ(mm.s_cow_copies, 2u);  // zero pages replaced by copies
+  for (uint64_t i = 0; i < 2; ++i) {
+    const Dmirror::Entry* e = entry(*fd, kBase + i * P);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->tag, Dmirror::kTagWrite);
+    EXPECT_NE(e->page, sys.phys.zero_pfn());
+    EXPECT_EQ(e->page, mm.pte(kBase + i * P).pfn);
+  }
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), data));
+}
+
+TEST_F(DmirrorWrite, PagesBeforeAFailingFaultAreAlreadyWritten) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + P, P, kProtRead, VmaKind::AnonPrivate), Status::Ok);
+  buf = pat(1, 1);
+  DmirrorResult r = run(DmirrorCmd::Write, kBase, 1);
+  ASSERT_EQ(r.status, Status::Ok);
+  ASSERT_EQ(r.faults, 1u);
+  const auto data = pat(2, 2);
+  buf = data;
+  r = run(DmirrorCmd::Write, kBase, 2);
+  EXPECT_EQ(r.status, Status::Perm);
+  EXPECT_TRUE(same(cpu(mm, kBase, 1), slice(data, 0, 1)));
+  EXPECT_TRUE(same(cpu(mm, kBase + P, 1), zeros(1)));
+}
+
+// ---- MIGRATE_TO_DEV / MIGRATE_TO_SYS (§1.7, §1.8) -------------------------------
+
+TEST_F(DmirrorMigrate, ToDeviceAndBack) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 6);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  const uint64_t f0 = sys.phys.free_frames();
+  DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(sys.phys.free_frames(), f0);  // each old page freed, each backing page allocated
+  EXPECT_EQ(dev.pages_in_use(), 4u);
+  EXPECT_EQ(dev.s_chunks, 1u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::DevicePrivate);
+    EXPECT_TRUE(p.write);
+    EXPECT_FALSE(p.pmd);
+    EXPECT_TRUE(dev.owns(p.pfn));
+    EXPECT_EQ(dev.page_owner(p.pfn), fd.get());
+    EXPECT_EQ(sys.pagemaps.refcount(p.pfn), 1u);
+    const Dmirror::Entry* e = entry(*fd, kBase + i * P);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->page, dev.backing(p.pfn));  // the backing page, never the device pfn
+    EXPECT_EQ(e->tag, Dmirror::kTagWrite);
+  }
+
+  r = run(DmirrorCmd::MigrateToSys, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_TRUE(fd->page_table().empty());  // the driver erased its own entries
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Present);
+    EXPECT_TRUE(mm.pte(kBase + i * P).write);
+  }
+  EXPECT_TRUE(same(cpu(mm, kBase, 4), data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 0u);
+
+  r = run(DmirrorCmd::MigrateToSys, kBase, 4);  // nothing on the device
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 0u);
+}
+
+TEST_F(DmirrorMigrate, HoleInRwVmaGetsAReadOnlyDeviceEntry) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  buf.assign(2 * P, 0xFF);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_TRUE(same(buf, zeros(2)));
+  for (uint64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::DevicePrivate);
+    EXPECT_TRUE(mm.pte(kBase + i * P).write);                 // CPU side follows VM_WRITE
+    EXPECT_EQ(entry(*fd, kBase + i * P)->tag, Dmirror::kTagRead);  // device side follows src (none)
+  }
+}
+
+TEST_F(DmirrorMigrate, ErrorCases) {
+  auto f = std::make_shared<MemFile>(sys.phys, "file");
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kProtNone, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 16 * P, 2 * P, kRW, VmaKind::AnonShared), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 32 * P, 2 * P, kRW, VmaKind::FilePrivate, f, 0), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 64 * P, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + M2, M2, kRW, VmaKind::AnonPrivate, nullptr, 0, true), Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 1).status, Status::Inval);           // no VM_READ
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + P, 1).status, Status::Inval);       // no VMA
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + M2, 512).status, Status::Inval);    // hugetlb
+  EXPECT_EQ(run(DmirrorCmd::MigrateToSys, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 16 * P, 2).status, Status::NoEnt);  // shmem holes stay
+  ASSERT_EQ(fill(mm, kBase + 16 * P, pat(1, 1)), Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 16 * P, 1).status, Status::NoEnt);  // page cache stays
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 32 * P, 1).status, Status::NoEnt);  // file hole
+  // A COW-broken page of a private file mapping is anonymous: it migrates.
+  ASSERT_EQ(fill(mm, kBase + 33 * P, pat(1, 2)), Status::Ok);
+  DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase + 33 * P, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 1u);
+  EXPECT_TRUE(same(buf, pat(1, 2)));
+  // Running off the VMA: the first chunk stays migrated.
+  ASSERT_EQ(fill(mm, kBase + 64 * P, pat(2, 3)), Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 64 * P, 3).status, Status::Inval);
+  EXPECT_EQ(mm.pte(kBase + 64 * P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(mm.pte(kBase + 65 * P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(mm.pte(kBase + 16 * P).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase + 17 * P).kind, PteKind::None);
+}
+
+TEST_F(DmirrorMigrate, PagesLeftOnTheDeviceStillCount) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 7);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 4).status, Status::Ok);
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), slice(data, 0, 2)));  // faults two pages back
+  EXPECT_EQ(dev.s_migrate_to_ram, 2u);
+  EXPECT_EQ(mm.pte(kBase + P).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase + 2 * P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(keys(*fd), (std::vector<uint64_t>{kBase + 2 * P, kBase + 3 * P}));
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_TRUE(same(buf, data));
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(dev.pages_in_use(), 4u);
+}
+
+TEST_F(DmirrorMigrate, ThpMovesAsOneDeviceFolioAndComesBackWhole) {
+  const auto data = pat(kHugePages, 8);
+  thp_region(data);
+  const Pfn head = mm.pte(kBase).pfn;
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, kHugePages);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(dev.s_chunks, 2u);  // the first chunk has no folios
+  const Pfn dhead = mm.pte(kBase).pfn;
+  EXPECT_EQ(dhead % kHugePages, 0u);
+  EXPECT_EQ(dev.order(dhead), 9u);
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::DevicePrivate);
+    EXPECT_TRUE(p.pmd && p.write) << i;
+    EXPECT_EQ(p.pfn, dhead + i);
+    EXPECT_EQ(sys.phys.refcount(head + i), 0u);
+    const Dmirror::Entry* e = entry(*fd, kBase + i * P);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->page, dev.backing(dhead) + i);
+    EXPECT_EQ(e->tag, Dmirror::kTagWrite);
+  }
+  // One CPU touch brings the whole folio back as a THP.
+  uint32_t word = 0;
+  ASSERT_EQ(mm.cpu_read(kBase + 2 * P, &word, 4), Status::Ok);
+  EXPECT_EQ(word, 8u * 0x100000u + 2048u);
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  const Pfn nhead = mm.pte(kBase).pfn;
+  EXPECT_EQ(nhead % kHugePages, 0u);
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::Present);
+    EXPECT_TRUE(p.pmd && p.write) << i;
+    EXPECT_EQ(p.pfn, nhead + i);
+  }
+  EXPECT_TRUE(fd->page_table().empty());
+  EXPECT_TRUE(same(cpu(mm, kBase, kHugePages), data));
+  // The whole folio is free again.
+  const Pfn again = dev.alloc_page(true, nullptr);
+  EXPECT_EQ(again, dhead);
+  for (uint64_t k = 0; k < kHugePages; ++k) sys.pagemaps.put(again + k);
+}
+
+TEST_F(DmirrorMigrate, PartialUnmapOfADeviceThpThenCpuReadsTheRest) {
+  const auto data = pat(kHugePages, 9);
+  thp_region(data);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, kHugePages).status, Status::Ok);
+  const Pfn dhead = mm.pte(kBase).pfn;
+  ASSERT_EQ(dev.order(dhead), 9u);
+  ASSERT_EQ(mm.munmap(kBase + 128 * P, 256 * P), Status::Ok);
+  EXPECT_EQ(dev.pages_in_use(), 256u);
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    if (i >= 128 && i < 384) {
+      EXPECT_EQ(p.kind, PteKind::None) << i;
+      continue;
+    }
+    EXPECT_EQ(p.kind, PteKind::DevicePrivate) << i;
+    EXPECT_FALSE(p.pmd) << i;
+    EXPECT_EQ(p.pfn, dhead + i) << i;
+  }
+  // PTE-mapped subpages of the folio come back one at a time.
+  EXPECT_TRUE(same(cpu(mm, kBase, 128), slice(data, 0, 128)));
+  EXPECT_TRUE(same(cpu(mm, kBase + 384 * P, 128), slice(data, 384, 128)));
+  EXPECT_EQ(dev.s_migrate_to_ram, 256u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_TRUE(fd->page_table().empty());
+  EXPECT_FALSE(mm.pte(kBase).pmd);
+  // All 512 subpages are free again: the folio is back on its list.
+  const Pfn again = dev.alloc_page(true, nullptr);
+  EXPECT_EQ(again, dhead);
+  for (uint64_t k = 0; k < kHugePages; ++k) sys.pagemaps.put(again + k);
+}
+
+TEST_F(DmirrorMigrate, MremapOfADeviceThpKeepsThePmdOnlyWhenAligned) {
+  const auto data = pat(kHugePages, 10);
+  thp_region(data);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, kHugePages).status, Status::Ok);
+  MremapFlags f;
+  f.maymove = true;
+  f.fixed = true;
+  uint64_t a = kBase + 4 * M2;
+  ASSERT_EQ(mm.mremap(kBase, M2, M2, f, &a), Status::Ok);
+  EXPECT_TRUE(fd->page_table().empty());  // UNMAP of the old range
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    EXPECT_EQ(mm.pte(a + i * P).kind, PteKind::DevicePrivate);
+    EXPECT_TRUE(mm.pte(a + i * P).pmd);
+  }
+  EXPECT_TRUE(same(cpu(mm, a, kHugePages), data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u);  // the folio came back whole
+  EXPECT_TRUE(mm.pte(a).pmd);
+
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, a, kHugePages).status, Status::Ok);
+  ASSERT_TRUE(mm.pte(a).pmd);
+  uint64_t d = kBase + 8 * M2 + 64 * P;  // a different 2 MiB offset
+  ASSERT_EQ(mm.mremap(a, M2, M2, f, &d), Status::Ok);
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    EXPECT_EQ(mm.pte(d + i * P).kind, PteKind::DevicePrivate);
+    EXPECT_FALSE(mm.pte(d + i * P).pmd);
+  }
+  EXPECT_TRUE(same(cpu(mm, d, kHugePages), data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u + kHugePages);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+}
+
+// ---- SNAPSHOT (§1.9) ----------------------------------------------------------
+
+TEST_F(DmirrorSnapshot, ByteValuesWithoutTouchingThePageTable) {
+  DmirrorDevice dev1(sys, spec("dmirror1"));
+  auto fd1 = dev1.open(mm);
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kProtNone, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 2 * P, P, kProtRead, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 3 * P, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 4 * P, 3 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(cpu(mm, kBase + 2 * P, 1).size(), P);  // zero page
+  ASSERT_EQ(fill(mm, kBase + 3 * P, pat(1, 1)), Status::Ok);
+  ASSERT_EQ(mm.mprotect(kBase + 3 * P, P, kProtRead), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase + 4 * P, pat(1, 2)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 5 * P, 1).status, Status::Ok);
+  ASSERT_EQ(run(*fd1, DmirrorCmd::MigrateToDev, kBase + 6 * P, 1).status, Status::Ok);
+  const auto before = keys(*fd);
+  const uint64_t calls = fd->s_fault_calls;
+
+  const DmirrorResult r = run(DmirrorCmd::Snapshot, kBase, 7);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 7u);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_EQ(buf, (std::vector<uint8_t>{0xFF, 0xFF, 0x11, 0x01, 0x02, 0x22, 0x00}));
+  EXPECT_EQ(keys(*fd), before);
+  EXPECT_EQ(fd->s_fault_calls, calls);
+  EXPECT_EQ(mm.pte(kBase + 6 * P).kind, PteKind::DevicePrivate);  // never faulted
+  EXPECT_EQ(mm.pte(kBase + P).kind, PteKind::None);
+  // The other device sees its own page as local and ours as not present.
+  EXPECT_EQ(run(*fd1, DmirrorCmd::Snapshot, kBase + 5 * P, 2).status, Status::Ok);
+  EXPECT_EQ(buf, (std::vector<uint8_t>{0x00, 0x22}));
+}
+
+TEST_F(DmirrorSnapshot, HugeMappings) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 3 * M2, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.madvise(kBase, 3 * M2, Advice::Hugepage), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 1)), Status::Ok);              // THP
+  ASSERT_EQ(cpu(mm, kBase + M2, 1).size(), P);                     // huge zero page
+  ASSERT_EQ(fill(mm, kBase + 2 * M2, pat(1, 2)), Status::Ok);     // THP, then to the device
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase + 2 * M2, kHugePages).status, Status::Ok);
+  ASSERT_TRUE(mm.pte(kBase + 2 * M2).pmd);
+  const DmirrorResult r = run(DmirrorCmd::Snapshot, kBase, 3 * kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 3 * kHugePages);
+  std::vector<uint8_t> want(kHugePages, 0x06);
+  want.insert(want.end(), kHugePages, 0x05);
+  want.insert(want.end(), kHugePages, 0x26);
+  EXPECT_EQ(buf, want);
+  ASSERT_EQ(mm.mprotect(kBase, M2, kProtRead), Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::Snapshot, kBase, kHugePages).status, Status::Ok);
+  EXPECT_EQ(buf, std::vector<uint8_t>(kHugePages, 0x05));
+}
+
+TEST_F(DmirrorSnapshot, OtherDevicesPmdPageIsErrorAndAReadFaultsItBackWhole) {
+  DmirrorDevice dev1(sys, spec("dmirror1"));
+  auto fd1 = dev1.open(mm);
+  const auto data = pat(kHugePages, 11);
+  thp_region(data);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, kHugePages).status, Status::Ok);
+  ASSERT_TRUE(mm.pte(kBase).pmd);
+  DmirrorResult r = run(*fd1, DmirrorCmd::Snapshot, kBase, kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(buf, std::vector<uint8_t>(kHugePages, 0xFF));  // PMD level: ERROR, unlike a PTE (0x00)
+  r = run(*fd1, DmirrorCmd::Read, kBase, kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, kHugePages);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_TRUE(mm.pte(kBase).pmd);
+  EXPECT_EQ(run(*fd1, DmirrorCmd::Snapshot, kBase, 1).status, Status::Ok);
+  EXPECT_EQ(buf, std::vector<uint8_t>{0x06});
+}
+
+// ---- EXCLUSIVE / CHECK_EXCLUSIVE (§1.10) --------------------------------------
+
+TEST_F(DmirrorExclusive, AtomicEntriesAndRevocationByTheCpu) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 9);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Read, kBase, 4).status, Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::Exclusive, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_TRUE(same(buf, slice(data, 0, 2)));
+  // Each conversion's EXCLUSIVE event (owner NULL) erased [addr, addr + 1 page]:
+  // the page after the range is gone too.
+  EXPECT_EQ(keys(*fd), (std::vector<uint64_t>{kBase, kBase + P, kBase + 3 * P}));
+  for (uint64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(entry(*fd, kBase + i * P)->tag, Dmirror::kTagAtomic);
+    EXPECT_EQ(entry(*fd, kBase + i * P)->page, mm.pte(kBase + i * P).pfn);
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Exclusive);
+    EXPECT_EQ(mm.pte(kBase + i * P).owner, nullptr);
+  }
+  EXPECT_EQ(entry(*fd, kBase + 3 * P)->tag, Dmirror::kTagWrite);
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase, 4).status, Status::Perm);
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase + 2 * P, 2).status, Status::Ok);
+
+  // A CPU read restores page 0; the CLEAR erases pages 0 and 1.
+  EXPECT_TRUE(same(cpu(mm, kBase, 1), slice(data, 0, 1)));
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase + P).kind, PteKind::Exclusive);
+  EXPECT_EQ(keys(*fd), (std::vector<uint64_t>{kBase + 3 * P}));
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase, 4).status, Status::Ok);
+}
+
+TEST_F(DmirrorExclusive, ReadUsesAtomicEntriesWriteFaultsThemBack) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 1)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Exclusive, kBase, 1).status, Status::Ok);
+  DmirrorResult r = run(DmirrorCmd::Read, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.faults, 0u);
+  EXPECT_TRUE(same(buf, pat(1, 1)));
+  buf = pat(1, 2);
+  r = run(DmirrorCmd::Write, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 1u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_EQ(mm.s_exclusive_restores, 1u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(entry(*fd, kBase)->tag, Dmirror::kTagWrite);
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase, 1).status, Status::Ok);
+  EXPECT_TRUE(same(cpu(mm, kBase, 1), pat(1, 2)));
+}
+
+TEST_F(DmirrorExclusive, ErrorsStopAtTheFailingPage) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + P, P, kRW, VmaKind::AnonShared), Status::Ok);
+  ASSERT_EQ(mm.mmap_fixed(kBase + 16 * P, P, kProtRead, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 1)), Status::Ok);
+  buf.assign(3, 0x77);
+  EXPECT_EQ(run(DmirrorCmd::Exclusive, kBase, 2).status, Status::NotSupp);
+  EXPECT_EQ(buf, std::vector<uint8_t>(3, 0x77));
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Exclusive);  // earlier pages stay exclusive
+  EXPECT_EQ(entry(*fd, kBase)->tag, Dmirror::kTagAtomic);
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase, 2).status, Status::Perm);
+  EXPECT_EQ(run(DmirrorCmd::Exclusive, kBase + 16 * P, 1).status, Status::Fault);  // GUP for write fails
+  EXPECT_EQ(run(DmirrorCmd::Exclusive, kBase + 32 * P, 1).status, Status::Fault);  // no VMA
+}
+
+TEST_F(DmirrorExclusive, MprotectReadOnlyRevokesAndWriteIsPerm) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(2, 1)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Exclusive, kBase, 2).status, Status::Ok);
+  ASSERT_EQ(mm.mprotect(kBase, 2 * P, kProtRead), Status::Ok);
+  EXPECT_TRUE(fd->page_table().empty());                  // PROTECTION_VMA
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Exclusive);      // the CPU side stays exclusive
+  buf = pat(2, 2);
+  EXPECT_EQ(run(DmirrorCmd::Write, kBase, 2).status, Status::Perm);
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), pat(2, 1)));
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_FALSE(mm.pte(kBase).write);
+}
+
+TEST_F(DmirrorExclusive, ForkRestoresTheEntriesAndBothSidesCopyOnWrite) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 1);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Exclusive, kBase, 4).status, Status::Ok);
+  auto child = mm.fork();
+  EXPECT_TRUE(fd->page_table().empty());  // PROTECTION_PAGE
+  EXPECT_EQ(run(DmirrorCmd::CheckExclusive, kBase, 4).status, Status::Ok);
+  EXPECT_EQ(mm.s_exclusive_restores, 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Present);
+    EXPECT_FALSE(mm.pte(kBase + i * P).write);
+    EXPECT_EQ(child->pte(kBase + i * P).pfn, mm.pte(kBase + i * P).pfn);
+  }
+  const auto cdata = pat(4, 2), pdata = pat(4, 3);
+  ASSERT_EQ(fill(*child, kBase, cdata), Status::Ok);
+  EXPECT_TRUE(same(cpu(mm, kBase, 4), data));
+  ASSERT_EQ(fill(mm, kBase, pdata), Status::Ok);
+  EXPECT_TRUE(same(cpu(*child, kBase, 4), cdata));
+  EXPECT_TRUE(same(cpu(mm, kBase, 4), pdata));
+}
+
+// ---- invalidation (§1.3) ------------------------------------------------------
+
+TEST_F(DmirrorInvalidate, EraseIncludesThePageAfterTheRange) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 1);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Read, kBase, 4).status, Status::Ok);
+  const uint64_t inv = fd->s_invalidations;
+  ASSERT_EQ(mm.madvise(kBase, P, Advice::DontNeed), Status::Ok);  // CLEAR [kBase, kBase + 4K)
+  EXPECT_EQ(fd->s_invalidations, inv + 1);
+  EXPECT_EQ(keys(*fd), (std::vector<uint64_t>{kBase + 2 * P, kBase + 3 * P}));
+  DmirrorResult r = run(DmirrorCmd::Read, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 1u);
+  std::vector<uint8_t> want = zeros(1);
+  const auto rest = slice(data, 1, 3);
+  want.insert(want.end(), rest.begin(), rest.end());
+  EXPECT_TRUE(same(buf, want));
+  ASSERT_EQ(mm.munmap(kBase + 2 * P, P), Status::Ok);  // UNMAP [2, 3) erases pages 2 and 3
+  EXPECT_EQ(keys(*fd), (std::vector<uint64_t>{kBase, kBase + P}));
+}
+
+TEST_F(DmirrorInvalidate, OwnDeviceMigrateIgnoredOtherDeviceHonoured) {
+  DmirrorDevice dev1(sys, spec("dmirror1"));
+  auto fd1 = dev1.open(mm);
+  auto fdB = dev.open(mm);  // a second fd on the same device
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 2);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Read, kBase, 4).status, Status::Ok);
+  ASSERT_EQ(run(*fd1, DmirrorCmd::Read, kBase, 4).status, Status::Ok);
+  const uint64_t inv = fd->s_invalidations, inv1 = fd1->s_invalidations;
+
+  const DmirrorResult r = run(*fdB, DmirrorCmd::MigrateToDev, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  // MIGRATE with owner == dmirror0: every fd of dmirror0 ignores it (stale
+  // entries stay); dmirror1's fd erases [start, end].
+  EXPECT_EQ(fd->s_invalidations, inv);
+  EXPECT_EQ(fd->page_table().size(), 4u);
+  EXPECT_EQ(fd1->s_invalidations, inv1 + 1);
+  EXPECT_TRUE(fd1->page_table().empty());
+  EXPECT_EQ(fdB->page_table().size(), 4u);
+
+  // dmirror1 reading faults the pages back from dmirror0 (double_map).
+  const DmirrorResult r1 = run(*fd1, DmirrorCmd::Read, kBase, 4);
+  EXPECT_EQ(r1.status, Status::Ok);
+  EXPECT_EQ(r1.cpages, 4u);
+  EXPECT_EQ(r1.faults, 1u);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 4u);
+  EXPECT_TRUE(fdB->page_table().empty());  // dmirror0's driver erased what it moved back
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Present);
+}
+
+// ---- FLAGS / FAIL_ALLOC (§1.12) -----------------------------------------------
+
+TEST_F(DmirrorFailAlloc, ToDeviceSmallPageStaysInSystemMemoryOnce) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(2, 3);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  const Pfn p0 = mm.pte(kBase).pfn;
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 2).status, Status::NoEnt);
+  EXPECT_EQ(fd->flags(), 0u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase).pfn, p0);
+  EXPECT_EQ(mm.pte(kBase + P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(dev.pages_in_use(), 1u);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::DevicePrivate);
+}
+
+// §1.7: the failed page stays in system memory, but the read-back finds the
+// entry of an earlier READ (the own-device MIGRATE event did not erase it).
+TEST_F(DmirrorFailAlloc, OldEntrySatisfiesTheReadBack) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 2)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Read, kBase, 1).status, Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 1u);
+  EXPECT_TRUE(same(buf, pat(1, 2)));
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_EQ(fd->flags(), 0u);
+}
+
+TEST_F(DmirrorFailAlloc, ToDeviceThpFallsBackTo512SmallPages) {
+  const auto data = pat(kHugePages, 4);
+  thp_region(data);
+  const Pfn head = mm.pte(kBase).pfn;
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, kHugePages);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(fd->flags(), 0u);
+  EXPECT_EQ(dev.s_chunks, 1u);  // no folio chunk was needed
+  std::set<Pfn> pfns;
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::DevicePrivate);
+    EXPECT_FALSE(p.pmd);
+    EXPECT_TRUE(p.write);
+    EXPECT_EQ(dev.order(p.pfn), 0u);
+    EXPECT_EQ(sys.phys.refcount(head + i), 0u);
+    pfns.insert(p.pfn);
+  }
+  EXPECT_EQ(pfns.size(), kHugePages);
+  // A CPU touch brings back that single page only.
+  EXPECT_TRUE(same(cpu(mm, kBase + 2 * P, 1), slice(data, 2, 1)));
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u);
+  EXPECT_EQ(mm.pte(kBase + 2 * P).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase + 3 * P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(dev.pages_in_use(), kHugePages - 1);
+}
+
+TEST_F(DmirrorFailAlloc, ToSystemSmallPageIsNoMemOnce) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(2, 5);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  EXPECT_EQ(run(DmirrorCmd::MigrateToSys, kBase, 2).status, Status::NoMem);
+  EXPECT_EQ(fd->flags(), 0u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(mm.pte(kBase + P).kind, PteKind::DevicePrivate);
+  EXPECT_EQ(dev.pages_in_use(), 2u);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToSys, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), data));
+}
+
+TEST_F(DmirrorFailAlloc, ToSystemThpFallsBackToSmallPages) {
+  const auto data = pat(kHugePages, 6);
+  thp_region(data);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, kHugePages).status, Status::Ok);
+  ASSERT_TRUE(mm.pte(kBase).pmd);
+  ASSERT_EQ(mm.pte(kBase).kind, PteKind::DevicePrivate);
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToSys, kBase, kHugePages);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, kHugePages);
+  EXPECT_EQ(fd->flags(), 0u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  for (uint64_t i = 0; i < kHugePages; ++i) {
+    const Pte p = mm.pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::Present);
+    EXPECT_FALSE(p.pmd);
+    EXPECT_TRUE(p.write);
+  }
+  EXPECT_TRUE(same(cpu(mm, kBase, kHugePages), data));
+}
+
+TEST_F(DmirrorFailAlloc, CpuFaultOnSmallDevicePageIsOomOnce) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 7)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 1).status, Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  uint8_t b = 0;
+  EXPECT_EQ(mm.cpu_read(kBase, &b, 1), Status::NoMem);
+  EXPECT_EQ(fd->flags(), 0u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::DevicePrivate);
+  EXPECT_TRUE(same(cpu(mm, kBase, 1), pat(1, 7)));
+  EXPECT_EQ(dev.s_migrate_to_ram, 2u);
+}
+
+TEST_F(DmirrorFailAlloc, IsPerFd) {
+  auto fdB = dev.open(mm);
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 8)), Status::Ok);
+  ASSERT_EQ(run(*fdB, DmirrorCmd::Flags, kBase, kDmirrorFailAlloc).status, Status::Ok);
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 1u);
+  EXPECT_EQ(fdB->flags(), kDmirrorFailAlloc);
+  EXPECT_EQ(fd->flags(), 0u);
+}
+
+// ---- RELEASE and close (§1.11) ------------------------------------------------
+
+TEST_F(DmirrorRelease, EvictsPagesOfBothProcessesAfterFork) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 1);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 4).status, Status::Ok);
+  std::vector<Pfn> dp;
+  for (uint64_t i = 0; i < 4; ++i) dp.push_back(mm.pte(kBase + i * P).pfn);
+  auto child = mm.fork();
+  EXPECT_TRUE(fd->page_table().empty());  // PROTECTION_PAGE
+  EXPECT_EQ(sys.pagemaps.refcount(dp[0]), 2u);
+  EXPECT_EQ(child->pte(kBase).kind, PteKind::DevicePrivate);
+  EXPECT_FALSE(child->pte(kBase).write);
+  EXPECT_FALSE(mm.pte(kBase).write);
+
+  // A read of our own read-only device pages is not faulted: the device pfn
+  // itself is stored (§1.4), and reads go through its backing page.
+  DmirrorResult r = run(DmirrorCmd::Read, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(buf, data));
+  EXPECT_EQ(entry(*fd, kBase)->page, dp[0]);
+  EXPECT_EQ(entry(*fd, kBase)->tag, Dmirror::kTagRead);
+  EXPECT_EQ(dev.s_migrate_to_ram, 0u);
+
+  r = run(DmirrorCmd::Release, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_TRUE(fd->page_table().empty());  // CLEAR from try_to_migrate
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_EQ(dev.s_evicted, 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    const Pte p = mm.pte(kBase + i * P), c = child->pte(kBase + i * P);
+    EXPECT_EQ(p.kind, PteKind::Present);
+    EXPECT_EQ(c.kind, PteKind::Present);
+    EXPECT_EQ(p.pfn, c.pfn);
+    EXPECT_FALSE(p.write || c.write);
+    EXPECT_EQ(sys.phys.refcount(p.pfn), 2u);
+    EXPECT_EQ(sys.pagemaps.refcount(dp[i]), 0u);
+  }
+  EXPECT_TRUE(same(cpu(mm, kBase, 4), data));
+  EXPECT_TRUE(same(cpu(*child, kBase, 4), data));
+
+  // The device has no memory left: the next migration makes a new chunk.
+  ASSERT_EQ(mm.mmap_fixed(kBase + 16 * P, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase + 16 * P, pat(1, 2)), Status::Ok);
+  r = run(DmirrorCmd::MigrateToDev, kBase + 16 * P, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(dev.s_chunks, 2u);
+  EXPECT_EQ(mm.pte(kBase + 16 * P).pfn, DevicePagemaps::kDeviceBase + 1024);
+}
+
+TEST_F(DmirrorRelease, EvictsPagesOfTwoMirrors) {
+  AddressSpace mm2(sys);
+  auto fd2 = dev.open(mm2);
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(mm2.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto d1 = pat(2, 1), d2 = pat(2, 2);
+  ASSERT_EQ(fill(mm, kBase, d1), Status::Ok);
+  ASSERT_EQ(fill(mm2, kBase, d2), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Ok);
+  ASSERT_EQ(run(*fd2, DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Ok);
+  EXPECT_EQ(dev.pages_in_use(), 4u);
+  EXPECT_EQ(dev.page_owner(mm2.pte(kBase).pfn), fd2.get());
+
+  EXPECT_EQ(run(*fd2, DmirrorCmd::Release, kBase, 1).status, Status::Ok);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_EQ(dev.s_evicted, 4u);
+  EXPECT_TRUE(fd->page_table().empty());
+  EXPECT_TRUE(fd2->page_table().empty());
+  for (AddressSpace* a : {&mm, &mm2})
+    for (uint64_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(a->pte(kBase + i * P).kind, PteKind::Present);
+      EXPECT_TRUE(a->pte(kBase + i * P).write);
+    }
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), d1));
+  EXPECT_TRUE(same(cpu(mm2, kBase, 2), d2));
+}
+
+TEST_F(DmirrorClose, EvictsEveryPageOfTheDeviceAndKeepsTheChunks) {
+  auto fdB = dev.open(mm);
+  ASSERT_EQ(mm.mmap_fixed(kBase, 3 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(3, 4);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Ok);
+  ASSERT_EQ(run(*fdB, DmirrorCmd::MigrateToDev, kBase + 2 * P, 1).status, Status::Ok);
+  const Pfn d0 = mm.pte(kBase).pfn;
+  EXPECT_EQ(dev.pages_in_use(), 3u);
+
+  fdB.reset();  // closing any fd evicts every page of the device
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_EQ(dev.s_evicted, 3u);
+  EXPECT_TRUE(fd->page_table().empty());
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Present);
+    EXPECT_TRUE(mm.pte(kBase + i * P).write);
+  }
+  EXPECT_TRUE(same(cpu(mm, kBase, 3), data));
+  EXPECT_EQ(dev.s_chunks, 1u);
+
+  // The chunk stays: its pages are handed out again.
+  const DmirrorResult r = run(DmirrorCmd::MigrateToDev, kBase, 3);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 3u);
+  EXPECT_EQ(dev.s_chunks, 1u);
+  EXPECT_TRUE(sys.pagemaps.find(mm.pte(kBase).pfn) == sys.pagemaps.find(d0));
+}
+
+// ---- fork (§5, §1.4) ----------------------------------------------------------
+
+TEST_F(DmirrorFork, ChildMirrorOfASharedReadOnlyDevicePage) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(2, 1);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Ok);
+  auto child = mm.fork();
+  auto cfd = dev.open(*child);
+
+  // Own device page, read-only after fork: never faulted, so a device write
+  // is EFAULT (the WARN in dmirror_do_fault).
+  buf = pat(2, 7);
+  EXPECT_EQ(run(*cfd, DmirrorCmd::Write, kBase, 2).status, Status::Fault);
+  EXPECT_TRUE(cfd->page_table().empty());
+  EXPECT_EQ(child->pte(kBase).kind, PteKind::DevicePrivate);
+
+  // The child's CPU read brings each page back for both processes.
+  EXPECT_TRUE(same(cpu(*child, kBase, 2), data));
+  EXPECT_EQ(dev.s_migrate_to_ram, 2u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  for (uint64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(mm.pte(kBase + i * P).kind, PteKind::Present);
+    EXPECT_EQ(mm.pte(kBase + i * P).pfn, child->pte(kBase + i * P).pfn);
+    EXPECT_EQ(sys.phys.refcount(mm.pte(kBase + i * P).pfn), 2u);
+  }
+  // Now the device write copies on write in the child only.
+  const auto cdata = pat(2, 7);
+  buf = cdata;
+  const DmirrorResult r = run(*cfd, DmirrorCmd::Write, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(cpu(*child, kBase, 2), cdata));
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), data));
+}
+
+TEST_F(DmirrorFork, DeviceThpIsSharedReadOnlyAndComesBackWholeForBoth) {
+  const auto data = pat(kHugePages, 12);
+  thp_region(data);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, kHugePages).status, Status::Ok);
+  const Pfn dhead = mm.pte(kBase).pfn;
+  auto child = mm.fork();
+  for (AddressSpace* a : {&mm, child.get()})
+    for (uint64_t i = 0; i < kHugePages; ++i) {
+      const Pte p = a->pte(kBase + i * P);
+      EXPECT_EQ(p.kind, PteKind::DevicePrivate);
+      EXPECT_TRUE(p.pmd);
+      EXPECT_FALSE(p.write);
+      EXPECT_EQ(p.pfn, dhead + i);
+    }
+  EXPECT_EQ(sys.pagemaps.refcount(dhead + 7), 2u);
+  EXPECT_TRUE(same(cpu(*child, kBase + 5 * P, 1), slice(data, 5, 1)));
+  EXPECT_EQ(dev.s_migrate_to_ram, 1u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  const Pfn nhead = mm.pte(kBase).pfn;
+  EXPECT_EQ(nhead % kHugePages, 0u);
+  for (AddressSpace* a : {&mm, child.get()})
+    for (uint64_t i = 0; i < kHugePages; ++i) {
+      const Pte p = a->pte(kBase + i * P);
+      EXPECT_EQ(p.kind, PteKind::Present);
+      EXPECT_TRUE(p.pmd);
+      EXPECT_FALSE(p.write);
+      EXPECT_EQ(p.pfn, nhead + i);
+    }
+  EXPECT_EQ(sys.phys.refcount(nhead + 7), 2u);
+  EXPECT_TRUE(same(cpu(mm, kBase, kHugePages), data));
+  EXPECT_TRUE(same(cpu(*child, kBase, kHugePages), data));
+}
+
+// A device pfn stored through the §1.4 quirk must not outlive the device
+// page: after the page migrated back and was freed, READ has to fault again
+// instead of reading through a freed page.
+TEST_F(DmirrorFork, StaleOwnDevicePageEntryIsRefaulted) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(1, 3)), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 1).status, Status::Ok);
+  auto child = mm.fork();
+  auto cfd = dev.open(*child);
+  DmirrorResult r = run(*cfd, DmirrorCmd::Read, kBase, 1);
+  ASSERT_EQ(r.status, Status::Ok);
+  ASSERT_TRUE(DevicePagemaps::is_device(entry(*cfd, kBase)->page));
+  ASSERT_TRUE(same(cpu(*child, kBase, 1), pat(1, 3)));  // migrates back; the device page is freed
+  ASSERT_EQ(dev.pages_in_use(), 0u);
+  r = run(*cfd, DmirrorCmd::Read, kBase, 1);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(buf, pat(1, 3)));
+}
+
+// ---- ODP kind (no device memory) -----------------------------------------------
+
+TEST_F(DmirrorOdp, HasNoMemoryAndRejectsMigrationAndRelease) {
+  DmirrorDevice odp(sys, spec("odp0", DmirrorKind::Odp));
+  auto ofd = odp.open(mm);
+  EXPECT_FALSE(odp.has_memory());
+  EXPECT_EQ(odp.s_chunks, 0u);
+  EXPECT_EQ(odp.alloc_page(false, nullptr), kNoPfn);
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  ASSERT_EQ(fill(mm, kBase, pat(2, 1)), Status::Ok);
+  EXPECT_EQ(run(*ofd, DmirrorCmd::MigrateToDev, kBase, 2).status, Status::Inval);
+  EXPECT_EQ(run(*ofd, DmirrorCmd::MigrateToSys, kBase, 2).status, Status::Inval);
+  EXPECT_EQ(run(*ofd, DmirrorCmd::Release, kBase, 1).status, Status::Inval);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(odp.s_chunks, 0u);
+}
+
+TEST_F(DmirrorOdp, ReadWriteSnapshotWorkAndFaultOtherDevicePagesBack) {
+  DmirrorDevice odp(sys, spec("odp0", DmirrorKind::Odp));
+  auto ofd = odp.open(mm);
+  ASSERT_EQ(mm.mmap_fixed(kBase, 4 * P, kRW, VmaKind::AnonPrivate), Status::Ok);
+  const auto data = pat(4, 2);
+  ASSERT_EQ(fill(mm, kBase, data), Status::Ok);
+  ASSERT_EQ(run(DmirrorCmd::MigrateToDev, kBase, 4).status, Status::Ok);
+
+  DmirrorResult r = run(*ofd, DmirrorCmd::Snapshot, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 4u);
+  EXPECT_EQ(buf, std::vector<uint8_t>(4, 0x00));  // another device's private pages: not faulted
+  EXPECT_EQ(dev.s_migrate_to_ram, 0u);
+
+  r = run(*ofd, DmirrorCmd::Read, kBase, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_TRUE(same(buf, slice(data, 0, 2)));
+  EXPECT_EQ(dev.s_migrate_to_ram, 2u);
+  EXPECT_EQ(mm.pte(kBase).kind, PteKind::Present);
+  EXPECT_EQ(mm.pte(kBase + 2 * P).kind, PteKind::DevicePrivate);
+
+  const auto wdata = pat(2, 3);
+  buf = wdata;
+  r = run(*ofd, DmirrorCmd::Write, kBase + 2 * P, 2);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.cpages, 2u);
+  EXPECT_EQ(r.faults, 1u);
+  EXPECT_EQ(dev.s_migrate_to_ram, 4u);
+  EXPECT_EQ(dev.pages_in_use(), 0u);
+  EXPECT_TRUE(same(cpu(mm, kBase + 2 * P, 2), wdata));
+  EXPECT_TRUE(same(cpu(mm, kBase, 2), slice(data, 0, 2)));
+
+  r = run(*ofd, DmirrorCmd::Snapshot, kBase, 4);
+  EXPECT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(buf, std::vector<uint8_t>(4, 0x02));
+  EXPECT_EQ(ofd->page_table().size(), 4u);
+}
