@@ -1,5 +1,6 @@
 #include "host/hmm/migrate.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace hmmsim::host {
@@ -15,6 +16,43 @@ bool is_zero(const HostSystem& sys, const Pte& p) {
 bool pinned(const HostSystem& sys, Pfn pfn) {
   const uint64_t refs = DevicePagemaps::is_device(pfn) ? sys.pagemaps.refcount(pfn) : sys.phys.refcount(pfn);
   return refs > sys.rmap.mapcount(pfn);
+}
+
+// Whether any mapping of `pfn` is part of a PMD mapping.
+bool pmd_mapped(const HostSystem& sys, Pfn pfn) {
+  for (auto [mm, va] : sys.rmap.mappings(pfn))
+    if (mm->pte(va).pmd) return true;
+  return false;
+}
+
+// Splits the 2 MiB folio holding `pfn` in every address space that maps it
+// with a PMD (each hears CLEAR over its block), as migrate_vma_split_folio
+// does: afterwards every subpage is PTE-mapped everywhere.
+void split_folio_everywhere(HostSystem& sys, Pfn pfn) {
+  const Pfn head = pfn & ~(kHugePages - 1);
+  std::vector<std::pair<AddressSpace*, uint64_t>> blocks;
+  for (uint64_t k = 0; k < kHugePages; ++k)
+    for (auto [mm, va] : sys.rmap.mappings(head + k))
+      if (mm->pte(va).pmd) {
+        const std::pair<AddressSpace*, uint64_t> b{mm, va & ~(kHugeSize - 1)};
+        if (std::find(blocks.begin(), blocks.end(), b) == blocks.end()) blocks.push_back(b);
+      }
+  for (auto [mm, base] : blocks) {
+    mm->notifiers().invalidate({base, base + kHugeSize, NotifyEvent::Clear, nullptr});
+    mm->split_pmd(base);
+  }
+}
+
+// The 2 MiB block at `va` maps one whole folio with PMD entries here, and
+// every other mapping of it is a PMD mapping too: it may move as one unit.
+bool intact_folio(const HostSystem& sys, AddressSpace& mm, uint64_t va, const Pte& head) {
+  for (uint64_t k = 0; k < kHugePages; ++k) {
+    const Pte e = mm.pte(va + (k << kPageShift));
+    if (e.kind != head.kind || !e.pmd || e.pfn != head.pfn + k) return false;
+    for (auto [m2, va2] : sys.rmap.mappings(head.pfn + k))
+      if (!m2->pte(va2).pmd) return false;
+  }
+  return true;
 }
 
 // Replaces every mapping of `pfn` by a migration entry. The mapping at
@@ -112,9 +150,9 @@ Status migrate_vma_setup(AddressSpace& mm, MigrateVma& a) {
         i += kHugePages;
         continue;
       }
-      bool any_pinned = false;
-      for (uint64_t k = 0; k < kHugePages && p.pmd && (thp || own_dev); ++k) any_pinned |= pinned(sys, p.pfn + k);
-      if (compound && p.pmd && (thp || own_dev) && !any_pinned) {
+      bool movable = p.pmd && (thp || own_dev) && (p.pfn & (kHugePages - 1)) == 0 && intact_folio(sys, mm, va, p);
+      for (uint64_t k = 0; k < kHugePages && movable; ++k) movable = !pinned(sys, p.pfn + k);
+      if (compound && movable) {
         bool write = false;
         for (uint64_t k = 0; k < kHugePages; ++k) write |= isolate(sys, p.pfn + k, &mm, va + (k << kPageShift));
         a.src[i] = migrate_pfn(p.pfn) | kMigratePfnMigrate | kMigratePfnCompound | (write ? kMigratePfnWrite : 0);
@@ -123,11 +161,20 @@ Status migrate_vma_setup(AddressSpace& mm, MigrateVma& a) {
         continue;
       }
     }
-    // Below 2 MiB: a PMD mapping is split and handled per page.
-    if (p.pmd) {
+    // Below 2 MiB: a page of a PMD-mapped folio that will be collected is
+    // split out first, in every process mapping the folio. Pages that are
+    // not selected leave their mapping alone.
+    const bool selectable =
+        (p.kind == PteKind::Present && sel_sys && p.anon && !is_zero(sys, p)) ||
+        (p.kind == PteKind::DevicePrivate && sel_dev && sys.pagemaps.find(p.pfn) &&
+         sys.pagemaps.find(p.pfn)->owner == a.pgmap_owner);
+    if (p.pmd && is_zero(sys, p) && sel_sys) {  // the huge zero page: split this mapping only
       mm.notifiers().invalidate({va & ~(kHugeSize - 1), (va & ~(kHugeSize - 1)) + kHugeSize, NotifyEvent::Clear,
                                  nullptr});
       mm.split_pmd(va);
+      p = mm.pte(va);
+    } else if (selectable && pmd_mapped(sys, p.pfn)) {
+      split_folio_everywhere(sys, p.pfn);
       p = mm.pte(va);
     }
     uint64_t m = 0;

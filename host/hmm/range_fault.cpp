@@ -7,6 +7,9 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
   const uint64_t npages = (r.end - r.start) >> kPageShift;
   if (r.hmm_pfns.size() != npages) return Status::Inval;
 
+  // Like hmm_vma_fault(), every page that needs it is faulted in one walk;
+  // only then does an invalidation the faults raised make the call Busy.
+  bool faulted = false;
   for (uint64_t i = 0; i < npages; ++i) {
     const uint64_t va = r.start + (i << kPageShift);
     const uint64_t req = ((r.hmm_pfns[i] & r.pfn_flags_mask) | r.default_flags) &
@@ -16,7 +19,7 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
     const bool want_write = want_fault && (req & kHmmPfnReqWrite);
 
     // A snapshot is only good if nothing invalidated the range meanwhile.
-    if (r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;
+    if (!faulted && r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;
 
     const Vma* vma = mm.find_vma(va);
     if (!vma || !(vma->prot & kProtRead)) {
@@ -24,8 +27,6 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
       r.hmm_pfns[i] = kHmmPfnError;
       continue;
     }
-    if (want_write && !(vma->prot & kProtWrite)) return Status::Perm;
-
     for (int round = 0;; ++round) {
       if (round > 8) return Status::Busy;
       const Pte p = mm.pte(va);
@@ -61,13 +62,17 @@ Status hmm_range_fault(AddressSpace& mm, HmmRange& r) {
           break;
       }
       if (!need_fault) break;
+      // Only a fault that must write needs write permission: a device's own
+      // read-only private page is reported as it is, even for a write request.
+      if (want_write && !(vma->prot & kProtWrite)) return Status::Perm;
       const Status s = mm.handle_fault(va, want_write);
       if (s == Status::Again) return Status::Busy;
       if (s == Status::Perm) return Status::Perm;
       if (s != Status::Ok) return Status::Fault;  // mainline maps VM_FAULT_ERROR to -EFAULT
-      if (r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;
+      faulted = true;
     }
   }
+  if (faulted && r.notifier && r.notifier->read_retry(r.notifier_seq)) return Status::Busy;
   return Status::Ok;
 }
 

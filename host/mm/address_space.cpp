@@ -238,11 +238,36 @@ Status AddressSpace::fault_wp(const Vma& vma, uint64_t va, Pte p) {
   }
   const bool exclusive_anon = p.anon && p.pfn != phys.zero_pfn() && phys.refcount(p.pfn) == 1;
   if (exclusive_anon) {  // sole owner of an anonymous page: reuse it
-    p.write = true;
-    p.dirty = true;
-    p.lazyfree = false;
-    set_pte(va, p);
-    return Status::Ok;
+    if (p.pmd) {  // the whole PMD mapping becomes writable, if no subpage is shared
+      const uint64_t base = va & ~(kHugeSize - 1);
+      bool sole = true;
+      for (uint64_t k = 0; k < kHugePages && sole; ++k) {
+        const Pte e = pte(base + (k << kPageShift));
+        sole = e.pmd && e.kind == PteKind::Present && phys.refcount(e.pfn) == 1;
+      }
+      if (sole) {
+        for (uint64_t k = 0; k < kHugePages; ++k) {
+          Pte e = pte(base + (k << kPageShift));
+          e.write = true;
+          e.lazyfree = false;
+          if (base + (k << kPageShift) == page_down(va)) e.dirty = true;
+          set_pte(base + (k << kPageShift), e);
+        }
+        return Status::Ok;
+      }
+      if (!vma.hugetlb) {
+        notify(base, base + kHugeSize, NotifyEvent::Clear);
+        split_pmd(va);
+        p = pte(va);
+      }
+    }
+    if (!p.pmd) {
+      p.write = true;
+      p.dirty = true;
+      p.lazyfree = false;
+      set_pte(va, p);
+      return Status::Ok;
+    }
   }
   if (vma.hugetlb) {
     // hugetlb COW copies the whole 2 MiB page.

@@ -47,6 +47,9 @@ Status AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
     if (v->hugetlb && ((addr | end) & (kHugeSize - 1))) return Status::Inval;
     a = v->end;
   }
+  // A THP only partly covered is split first (one PMD cannot carry two
+  // protections).
+  if (split_pmds_across(addr, end) != Status::Ok) return Status::Inval;
   notify(addr, end, NotifyEvent::ProtectionVma);
   split_vma_at(addr);
   split_vma_at(end);
@@ -93,7 +96,8 @@ Status AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_le
   if (f.fixed) {
     dst = *new_addr;
     if (!page_aligned(dst) || (dst < old_addr + old_len && old_addr < dst + new_len)) return Status::Inval;
-    munmap(dst, new_len);
+    if (dst + new_len > (1ull << 47) || dst + new_len < dst) return Status::Inval;
+    if (munmap(dst, new_len) != Status::Ok) return Status::Inval;  // e.g. would split a hugetlb page
   } else {
     dst = find_free(new_len, old_addr + old_len, kHugeSize);
   }

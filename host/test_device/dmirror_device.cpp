@@ -164,7 +164,10 @@ Status DmirrorDevice::fault_alloc_and_copy(MigrateVma& a, Dmirror* owner) {
     }
     for (uint64_t k = 0; k < sub; ++k) {
       const Pfn to = dpage == kNoPfn ? migrate_pfn_to_pfn(a.dst[i + k]) : dpage + k;
-      phys.copy_page(to, backing(spage + k));
+      const Pfn from = backing(spage + k);
+      assert(from != kNoPfn && "collected a device page that was already freed");
+      if (from == kNoPfn) return Status::Fault;
+      phys.copy_page(to, from);
       Dmirror* who = page_owner(spage + k);
       if (who) who->erase(a.start + ((i + k) << kPageShift));
     }
