@@ -29,6 +29,9 @@ int run_scenario_command(const ConfigDoc& doc, const std::string& config, const 
   } catch (const ConfigError& e) {
     err << "hmmsim: scenario error: " << e.what() << "\n";
     return 2;
+  } catch (const std::exception& e) {  // e.g. a YAML value of the wrong shape
+    err << "hmmsim: scenario error in " << config << ": " << e.what() << "\n";
+    return 2;
   }
   std::ofstream f(fs::path(out_dir) / "scenario.json");
   f << r.report.dump(2) << "\n";

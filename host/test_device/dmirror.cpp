@@ -95,6 +95,13 @@ DmirrorResult Dmirror::run(DmirrorCmd cmd, uint64_t addr, uint64_t npages, std::
     r.status = Status::Inval;
     return r;
   }
+  // The bounce buffer (kvmalloc) of a command larger than memory fails.
+  const bool carries_data = cmd == DmirrorCmd::Read || cmd == DmirrorCmd::Write || cmd == DmirrorCmd::MigrateToDev ||
+                            cmd == DmirrorCmd::Exclusive || cmd == DmirrorCmd::Snapshot;
+  if (carries_data && npages > m_dev.system().phys.frames()) {
+    r.status = Status::NoMem;
+    return r;
+  }
   switch (cmd) {
     case DmirrorCmd::Read: r.status = read(addr, npages, buf, r); break;
     case DmirrorCmd::Write: r.status = write(addr, npages, buf, r); break;
@@ -139,6 +146,10 @@ Status Dmirror::fault(uint64_t start, uint64_t end, bool write) {
         continue;
       }
       if (s != Status::Ok) return s;
+      if (m_inject_busy) {  // test hook: a CPU change races the snapshot
+        --m_inject_busy;
+        m_mm.notifiers().invalidate({r.start, r.end, NotifyEvent::Clear, nullptr});
+      }
       if (m_notifier.read_retry(r.notifier_seq)) {  // under the mirror lock
         ++s_range_fault_retries;
         continue;
@@ -150,6 +161,10 @@ Status Dmirror::fault(uint64_t start, uint64_t end, bool write) {
       if (write && !(e & kHmmPfnWrite)) return Status::Fault;  // WARN + -EFAULT upstream
       store(r.start + (i << kPageShift), hmm_pfn_to_pfn(e), (e & kHmmPfnWrite) ? kTagWrite : kTagRead);
     }
+  }
+  if (m_inject_refault) {  // test hook: the new entries are invalidated at once
+    --m_inject_refault;
+    m_mm.notifiers().invalidate({start, end, NotifyEvent::Clear, nullptr});
   }
   return Status::Ok;
 }

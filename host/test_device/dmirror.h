@@ -55,6 +55,11 @@ class Dmirror final : public IMmuIntervalNotifierOps {
   AddressSpace& mm() { return m_mm; }
   uint64_t flags() const { return m_flags; }
   bool take_fail_alloc();  // FAIL_ALLOC: consume the one-shot flag
+  // Test hooks for the retry protocol: the next `n` snapshots taken by a
+  // device fault are invalidated before the retry check (busy), or the
+  // entries a fault stored are invalidated right after it (refault).
+  void inject_busy(uint32_t n) { m_inject_busy = n; }
+  void inject_refault(uint32_t n) { m_inject_refault = n; }
 
   enum Tag : uint8_t { kTagRead = 0, kTagAtomic = 1, kTagWrite = 3 };
   struct Entry {
@@ -94,6 +99,7 @@ class Dmirror final : public IMmuIntervalNotifierOps {
   std::map<uint64_t, Entry> m_pt;  // virtual page number -> entry (the xarray)
   std::map<Pfn, std::set<uint64_t>> m_dev_entries;  // device pfn -> vpns whose entry names it
   uint64_t m_flags = 0;
+  uint32_t m_inject_busy = 0, m_inject_refault = 0;
 };
 
 }  // namespace hmmsim::host

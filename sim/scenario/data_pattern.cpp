@@ -62,13 +62,22 @@ DataExpect parse_data_expect(ConfigReader& r, const std::string& key) {
     e.segments.push_back({UINT64_MAX, parse_pattern(r, key)});
     return e;
   }
-  for (ConfigReader& seg : r.list(key)) {
+  std::vector<ConfigReader> segs = r.list(key);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    ConfigReader& seg = segs[i];
     const uint64_t pages = seg.u64("pages", UINT64_MAX, 1, UINT64_MAX);
+    if (pages == UINT64_MAX && i + 1 != segs.size()) seg.fail("", "only the last segment may run to the end");
     if (!seg.has("pattern")) seg.fail("", "a segment needs a pattern");
     e.segments.push_back({pages, parse_pattern(seg, "pattern")});
     seg.finish();
   }
   return e;
+}
+
+uint64_t DataExpect::covered() const {
+  uint64_t n = 0;
+  for (const Segment& s : segments) n = s.pages == UINT64_MAX ? UINT64_MAX : n + s.pages;
+  return n;
 }
 
 std::vector<uint8_t> DataExpect::render(uint64_t first_page, uint64_t pages) const {

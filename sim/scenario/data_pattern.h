@@ -32,6 +32,7 @@ struct DataExpect {
   };
   std::vector<Segment> segments;
   bool empty() const { return segments.empty(); }
+  uint64_t covered() const;  // pages the segments cover (UINT64_MAX: to the end)
   // Renders the expectation for buffer pages [first_page, first_page + pages).
   std::vector<uint8_t> render(uint64_t first_page, uint64_t pages) const;
 };

@@ -49,6 +49,18 @@ struct Buffer {
   uint64_t va = 0, pages = 0;
 };
 
+// Records every notifier event of one process, for `events` steps.
+struct EventLog final : IMmuIntervalNotifierOps {
+  EventLog() : notifier(0, ~0ull & ~kPageMask, this) {}
+  bool invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t seq) override {
+    n.set_seq(seq);
+    events.push_back(r);
+    return true;
+  }
+  MmuIntervalNotifier notifier;
+  std::vector<NotifierRange> events;
+};
+
 struct Range {
   AddressSpace* mm;
   std::string process;
@@ -78,11 +90,14 @@ class Runner {
   void do_pte(ConfigReader v, ConfigReader& e, const std::string& proc);
   void do_mirror_view(ConfigReader v, ConfigReader& e);
   void do_mremap(ConfigReader v, ConfigReader& e, const std::string& proc);
+  void do_events(ConfigReader v, ConfigReader& e, const std::string& proc);
+  void add_process(const std::string& name, std::unique_ptr<AddressSpace> mm);
 
   const ConfigDoc& m_doc;
   std::unique_ptr<HostSystem> m_sys;
   // Destruction order matters: mirrors, then processes, then devices.
   std::map<std::string, std::unique_ptr<DmirrorDevice>> m_devs;
+  std::map<std::string, std::unique_ptr<EventLog>> m_logs;  // outlive the processes they listen to
   std::map<std::string, std::unique_ptr<AddressSpace>> m_procs;
   std::map<std::string, std::unique_ptr<Dmirror>> m_mirrors;
   std::map<std::string, Buffer> m_bufs;
@@ -115,6 +130,8 @@ Range Runner::range(ConfigReader& v, const std::string& proc, bool pages_require
   const uint64_t first = v.u64("page", 0, 0, b.pages ? b.pages - 1 : 0);
   if (pages_required && !v.has("pages")) v.fail("pages", "pages is required here");
   const uint64_t n = v.u64("pages", b.pages - first, 1, b.pages - first);
+  // Steps carry the data of their range: keep it within host memory.
+  if (n > m_sys->phys.frames()) v.fail(v.has("pages") ? "pages" : "buf", "range larger than setup.ram");
   return Range{pi->second.get(), p, b.va + first * kPageSize, first, n};
 }
 
@@ -149,6 +166,8 @@ void Runner::expect_data(ConfigReader& e, const std::string& key, const std::vec
                          uint64_t first_page, uint64_t pages, uint64_t base_va) {
   if (!e.has(key)) return;
   const DataExpect want = parse_data_expect(e, key);
+  if (want.covered() != UINT64_MAX && want.covered() != pages)
+    e.fail(key, "segments cover " + std::to_string(want.covered()) + " pages, the range has " + std::to_string(pages));
   const std::vector<uint8_t> exp = want.render(first_page, pages);
   if (got.size() < exp.size()) mismatch(key + ": no data returned");
   for (uint64_t i = 0; i < exp.size(); ++i) {
@@ -261,9 +280,11 @@ void Runner::do_device(ConfigReader v, ConfigReader& e) {
   } else if (cmd != DmirrorCmd::Release) {
     v.fail("buf", "a buffer (or raw addr/npages) is required");
   }
+  m.inject_busy(static_cast<uint32_t>(v.u64("inject_busy", 0, 0, 1000)));
+  m.inject_refault(static_cast<uint32_t>(v.u64("inject_refault", 0, 0, 1000)));
   std::vector<uint8_t> buf;
   const uint64_t fill = v.u64("fill", 0, 0, 255);
-  if (cmd != DmirrorCmd::Flags && npages < (1ull << 24)) buf.assign(npages * kPageSize, static_cast<uint8_t>(fill));
+  if (cmd != DmirrorCmd::Flags && npages <= m_sys->phys.frames()) buf.assign(npages * kPageSize, static_cast<uint8_t>(fill));
   if (v.has("pattern")) {
     const DataPattern p = parse_pattern(v, "pattern");
     p.render(first * kPageSize, buf.data(), buf.size());
@@ -347,19 +368,72 @@ void Runner::do_mirror_view(ConfigReader v, ConfigReader& e) {
   expect_data(e, "data", data, r.first_page, r.pages, r.va);
 }
 
+void Runner::add_process(const std::string& name, std::unique_ptr<AddressSpace> mm) {
+  auto log = std::make_unique<EventLog>();
+  mm->notifiers().insert(&log->notifier);
+  m_logs[name] = std::move(log);
+  m_procs[name] = std::move(mm);
+}
+
+void Runner::do_events(ConfigReader v, ConfigReader& e, const std::string& proc) {
+  const std::string name = v.str("process", proc);  // an exited process still has its log
+  if (!m_logs.count(name)) v.fail("process", "no process '" + name + "'");
+  v.finish();
+  std::vector<NotifierRange>& got = m_logs[name]->events;
+  auto owner_name = [this](const void* o) -> std::string {
+    if (!o) return "none";
+    for (auto& [n, d] : m_devs)
+      if (d->owner() == o) return n;
+    return "unknown";
+  };
+  auto show = [&](const NotifierRange& x) {
+    return std::string(to_string(x.event)) + " [" + hex(x.start) + ", " + hex(x.end) + ") owner " + owner_name(x.owner);
+  };
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& x : got) list.push_back(show(x));
+  m_cur["events"] = list;
+  if (e.has("list")) {
+    std::vector<ConfigReader> want = e.list("list");
+    for (size_t i = 0; i < want.size(); ++i) {
+      ConfigReader& w = want[i];
+      static const std::vector<std::string> names = {"UNMAP",   "CLEAR",   "PROTECTION_VMA", "PROTECTION_PAGE",
+                                                     "SOFT_DIRTY", "MIGRATE", "EXCLUSIVE",      "RELEASE"};
+      const std::string ev = w.choice("event", "CLEAR", names);
+      uint64_t start = 0, end = ~0ull;
+      if (!w.boolean("all", false)) {
+        Range rg = range(w, "main");  // addresses only: the same in every process
+        start = rg.va;
+        end = rg.va + rg.pages * kPageSize;
+      }
+      const std::string owner = w.str("owner", "none");
+      w.finish();
+      if (i >= got.size()) mismatch("events: expected " + std::to_string(want.size()) + ", got " + std::to_string(got.size()));
+      const NotifierRange& g = got[i];
+      if (to_string(g.event) != ev || g.start != start || g.end != end || owner_name(g.owner) != owner)
+        mismatch("events[" + std::to_string(i) + "]: expected " + ev + " [" + hex(start) + ", " + hex(end) +
+                 ") owner " + owner + ", got " + show(g));
+    }
+    if (got.size() != want.size())
+      mismatch("events: expected " + std::to_string(want.size()) + ", got " + std::to_string(got.size()) +
+               (got.size() > want.size() ? " (next: " + show(got[want.size()]) + ")" : ""));
+  }
+  got.clear();
+}
+
 void Runner::step(ConfigReader& s) {
   static const std::vector<std::string> verbs = {"mmap",  "munmap", "mprotect", "madvise", "mremap", "file",
                                                  "write", "read",   "fork",     "exit",    "open",   "close",
-                                                 "device", "pte",   "mirror_view", "reclaim", "file_read"};
+                                                 "device", "pte",   "mirror_view", "reclaim", "file_read", "events"};
   std::string verb;
   for (auto kv : s.node()) {
-    const std::string k = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) s.fail("", "step keys must be words");
+    const std::string k = kv.first.Scalar();
     if (std::find(verbs.begin(), verbs.end(), k) == verbs.end()) continue;
     if (!verb.empty()) s.fail(k, "one verb per step (found " + verb + " and " + k + ")");
     verb = k;
   }
   if (verb.empty()) s.fail("", "a step needs one verb: mmap, munmap, mprotect, madvise, mremap, file, write, read, "
-                               "fork, exit, open, close, device, pte, mirror_view, reclaim, file_read");
+                               "fork, exit, open, close, device, pte, mirror_view, reclaim, file_read, events");
   m_verb = verb;
   const std::string proc = s.str("process", "");
   s.str("note", "");
@@ -437,7 +511,7 @@ void Runner::step(ConfigReader& s) {
     const std::string child = v.str("child", "");
     if (child.empty() || m_procs.count(child)) v.fail("child", "a new process name is required");
     v.finish();
-    m_procs[child] = parent.fork();
+    add_process(child, parent.fork());
   } else if (verb == "exit") {
     AddressSpace& mm = process(v, "process", p);
     v.finish();
@@ -461,6 +535,8 @@ void Runner::step(ConfigReader& s) {
     do_pte(v, e, proc);
   } else if (verb == "mirror_view") {
     do_mirror_view(v, e);
+  } else if (verb == "events") {
+    do_events(v, e, p);
   } else if (verb == "reclaim") {
     AddressSpace& mm = process(v, "process", p);
     v.finish();
@@ -481,17 +557,23 @@ void Runner::setup(ConfigReader r) {
     const YAML::Node n = r.node()["devices"];
     r.mark_used("devices");
     if (!n.IsSequence()) r.fail("devices", "expected a list of device names");
-    for (auto x : n) priv.push_back(x.as<std::string>());
+    for (auto x : n) {
+      if (!x.IsScalar()) r.fail("devices", "expected a list of device names");
+      priv.push_back(x.Scalar());
+    }
   }
   if (r.has("odp_devices")) {
     const YAML::Node n = r.node()["odp_devices"];
     r.mark_used("odp_devices");
     if (!n.IsSequence()) r.fail("odp_devices", "expected a list of device names");
-    for (auto x : n) odp.push_back(x.as<std::string>());
+    for (auto x : n) {
+      if (!x.IsScalar()) r.fail("odp_devices", "expected a list of device names");
+      odp.push_back(x.Scalar());
+    }
   }
   r.finish();
   m_sys = std::make_unique<HostSystem>(ram >> kPageShift);
-  m_procs["main"] = std::make_unique<AddressSpace>(*m_sys);
+  add_process("main", std::make_unique<AddressSpace>(*m_sys));
   for (auto* list : {&priv, &odp})
     for (const std::string& name : *list) {
       if (m_devs.count(name)) r.fail("devices", "device '" + name + "' named twice");
@@ -533,6 +615,7 @@ ScenarioResult Runner::run() {
   // Tear down in order: mirrors (they evict device pages), processes, devices.
   m_mirrors.clear();
   m_procs.clear();
+  m_logs.clear();
   m_devs.clear();
   return res;
 }
