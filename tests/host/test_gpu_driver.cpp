@@ -12,6 +12,7 @@
 
 #include "fake_device_bus.h"
 #include "host/gpu_driver/gpu_driver.h"
+#include "host/test_device/dmirror.h"
 
 using namespace hmmsim::host;
 using hmmsim::test::FakeDeviceBus;
@@ -962,4 +963,52 @@ TEST(GpuDriver, InvalidatingAWritableRemoteMappingMarksThePageDirty) {
   ASSERT_EQ(r.mm->mprotect(Rig::va(0), P, kProtRead), Status::Ok);
   EXPECT_EQ(r.bus.walk(Rig::va(0)), 0u);
   EXPECT_TRUE(r.mm->pte(Rig::va(0)).dirty);  // the GPU may have written it
+}
+
+// ---- a GPU and an on-demand-paging device share one process ----------------
+
+TEST(GpuDriver, SharesOneProcessWithAnOdpDevice) {
+  // The seeds' two kinds of HMM users side by side: the GPU migrates pages
+  // into its VRAM; a NIC without device memory (ODP) mirrors the same
+  // address space. A NIC access to a page in VRAM faults it back through the
+  // GPU driver's migrate_to_ram (data intact, GPU mapping dropped); a GPU
+  // migration drops the NIC's entries (MIGRATE is not the NIC's own event).
+  Rig r;
+  ASSERT_TRUE(r.start());
+  DmirrorDeviceSpec spec;
+  spec.name = "nic0";
+  spec.kind = DmirrorKind::Odp;
+  DmirrorDevice nic(r.sys, spec);
+  auto m = nic.open(*r.mm);
+  r.map(0, 4);
+  for (uint8_t i = 0; i < 4; ++i) r.fill(i, 40 + i);
+
+  std::vector<uint8_t> buf;
+  DmirrorResult res = m->run(DmirrorCmd::Read, Rig::va(0), 4, buf);
+  ASSERT_EQ(res.status, Status::Ok);
+  EXPECT_EQ(res.faults, 1u);
+  EXPECT_EQ(m->page_table().size(), 4u);
+
+  for (uint16_t i = 0; i < 4; ++i) r.fault(i, AccessType::Write);
+  r.drv->service_faults();
+  EXPECT_EQ(r.drv->stats().s_pages_to_vram, 4u);
+  EXPECT_EQ(r.mm->pte(Rig::va(2)).kind, PteKind::DevicePrivate);
+  EXPECT_TRUE(m->page_table().empty());  // the GPU's MIGRATE event dropped the NIC's mirror
+
+  res = m->run(DmirrorCmd::Read, Rig::va(1), 2, buf);  // pages 1 and 2 come home
+  ASSERT_EQ(res.status, Status::Ok);
+  EXPECT_EQ(res.faults, 1u);
+  EXPECT_EQ(r.drv->stats().s_pages_to_sysmem, 2u);
+  EXPECT_EQ(std::vector<uint8_t>(buf.begin(), buf.begin() + P), pattern(41));
+  EXPECT_EQ(std::vector<uint8_t>(buf.begin() + P, buf.end()), pattern(42));
+  EXPECT_EQ(r.bus.walk(Rig::va(1)), 0u);  // the GPU lost those pages
+  EXPECT_TRUE(pt::pte_valid(r.bus.walk(Rig::va(3))));
+  EXPECT_EQ(r.mm->pte(Rig::va(3)).kind, PteKind::DevicePrivate);  // untouched by the NIC
+
+  // A NIC write through its mirror lands in system memory the GPU will see.
+  std::vector<uint8_t> w = pattern(99);
+  res = m->run(DmirrorCmd::Write, Rig::va(1), 1, w);
+  ASSERT_EQ(res.status, Status::Ok);
+  EXPECT_EQ(r.cpu_page(1), pattern(99));
+  m.reset();  // close before the device goes
 }

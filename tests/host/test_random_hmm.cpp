@@ -22,7 +22,7 @@ namespace {
 
 constexpr uint64_t P = kPageSize;
 constexpr uint64_t kBase = 0x200000000ull;
-constexpr uint64_t kPages = 96;  // one buffer, spanning a 2 MiB boundary
+constexpr uint64_t kPages = 640;  // one buffer: a THP-enabled 2 MiB block, then 512 KiB of 4 KiB pages
 
 struct Proc {
   std::unique_ptr<AddressSpace> mm;
@@ -44,6 +44,7 @@ class RandomHmm {
     Proc& main = m_procs["main"];
     main.mm = std::make_unique<AddressSpace>(m_sys);
     EXPECT_EQ(main.mm->mmap_fixed(kBase, kPages * P, kProtRead | kProtWrite, VmaKind::AnonPrivate), Status::Ok);
+    EXPECT_EQ(main.mm->madvise(kBase, kHugeSize, Advice::Hugepage), Status::Ok);
     for (uint64_t i = 0; i < kPages; ++i) main.mapped.insert(kBase + i * P);
     m_mirror[0] = m_dev[0]->open(*main.mm);
     m_mirror[1] = m_dev[1]->open(*main.mm);
@@ -60,7 +61,7 @@ class RandomHmm {
  private:
   uint64_t pick(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(m_rng); }
   // A random run of pages inside the buffer: [first, first + n).
-  std::pair<uint64_t, uint64_t> range(uint64_t max_len = 24) {
+  std::pair<uint64_t, uint64_t> range(uint64_t max_len = 40) {
     const uint64_t first = pick(kPages);
     const uint64_t n = 1 + pick(std::min(max_len, kPages - first));
     return {first, n};
@@ -89,6 +90,7 @@ class RandomHmm {
     return it->second;
   }
   std::string check();
+  std::string refcounts();
   std::string peek_mismatch(const std::string& name, Proc& p);
   std::vector<uint8_t> peek(Proc& p, uint64_t va);  // page content through the page tables
   std::string mirror_mismatch(int d);
@@ -99,6 +101,13 @@ class RandomHmm {
   std::map<std::string, Proc> m_procs;
   std::unique_ptr<Dmirror> m_mirror[2];
   int m_children = 0;
+
+ public:
+  std::map<int, uint64_t> m_ops;  // how often each operation ran (the test checks all did)
+  uint64_t thp_faults() { return m_procs["main"].mm->s_thp_faults; }
+  uint64_t thp_splits() { return m_procs["main"].mm->s_thp_splits; }
+
+ private:
   std::string m_last;
 };
 
@@ -151,7 +160,36 @@ std::string RandomHmm::mirror_mismatch(int d) {
   return "";
 }
 
+// References: every mapped page is referenced exactly by its mappings (no
+// pins here), and every allocated frame is either mapped or the backing page
+// of a device page in use. Catches leaks and double puts.
+std::string RandomHmm::refcounts() {
+  std::set<Pfn> sys_pages, dev_pages;
+  for (auto& [name, p] : m_procs)
+    for (auto& [va, e] : p.mm->entries(0, 1ull << 47)) {
+      if (e.pfn == m_sys.phys.zero_pfn()) continue;
+      (DevicePagemaps::is_device(e.pfn) ? dev_pages : sys_pages).insert(e.pfn);
+    }
+  for (Pfn f : sys_pages)
+    if (m_sys.phys.refcount(f) != m_sys.rmap.mapcount(f))
+      return "frame " + std::to_string(f) + " has " + std::to_string(m_sys.phys.refcount(f)) + " references for " +
+             std::to_string(m_sys.rmap.mapcount(f)) + " mappings";
+  for (Pfn f : dev_pages)
+    if (m_sys.pagemaps.refcount(f) != m_sys.rmap.mapcount(f))
+      return "device page " + std::to_string(f) + " has " + std::to_string(m_sys.pagemaps.refcount(f)) +
+             " references for " + std::to_string(m_sys.rmap.mapcount(f)) + " mappings";
+  const uint64_t allocated = m_sys.phys.frames() - m_sys.phys.free_frames() - 1;  // minus the zero page
+  const uint64_t accounted = sys_pages.size() + m_dev[0]->pages_in_use() + m_dev[1]->pages_in_use();
+  if (dev_pages.size() != m_dev[0]->pages_in_use() + m_dev[1]->pages_in_use())
+    return "device pages in use " + std::to_string(m_dev[0]->pages_in_use() + m_dev[1]->pages_in_use()) +
+           ", mapped " + std::to_string(dev_pages.size());
+  if (allocated != accounted)
+    return "frames allocated " + std::to_string(allocated) + ", accounted for " + std::to_string(accounted);
+  return "";
+}
+
 std::string RandomHmm::check() {
+  if (std::string s = refcounts(); !s.empty()) return s;
   for (auto& [name, p] : m_procs)
     if (!p.mm->exited()) {
       std::string s = peek_mismatch(name, p);
@@ -166,7 +204,8 @@ std::string RandomHmm::check() {
 
 std::string RandomHmm::run(int steps) {
   for (int step = 0; step < steps; ++step) {
-    const int op = static_cast<int>(pick(13));
+    const int op = static_cast<int>(pick(14));
+    ++m_ops[op];
     Proc& main = m_procs["main"];
     std::ostringstream what;
     what << "step " << step << " op " << op;
@@ -321,6 +360,23 @@ std::string RandomHmm::run(int steps) {
         if (r.status != Status::Ok) return what.str() + ": release failed: " + to_string(r.status);
         break;
       }
+      case 13: {  // map the THP block afresh and write into it: a new huge page
+        if (main.mm->munmap(kBase, kHugeSize) != Status::Ok ||
+            main.mm->mmap_fixed(kBase, kHugeSize, kProtRead | kProtWrite, VmaKind::AnonPrivate) != Status::Ok ||
+            main.mm->madvise(kBase, kHugeSize, Advice::Hugepage) != Status::Ok)
+          return what.str() + ": remapping the huge block failed";
+        for (uint64_t i = 0; i < 512; ++i) {
+          main.expect.erase(kBase + i * P);
+          main.readonly.erase(kBase + i * P);
+          main.mapped.insert(kBase + i * P);
+        }
+        const uint32_t tag = static_cast<uint32_t>(m_rng());
+        const std::vector<uint8_t> d = page_data(tag);
+        const uint64_t at = kBase + pick(512) * P;
+        if (main.mm->cpu_write(at, d.data(), P) != Status::Ok) return what.str() + ": cpu write failed";
+        main.expect[at] = d;
+        break;
+      }
       case 12: {  // discard without write-back
         if (!all(main.mapped, first, n)) break;
         if (main.mm->madvise(va, n * P, Advice::DontNeed) != Status::Ok) return what.str() + ": madvise failed";
@@ -341,6 +397,9 @@ TEST_P(RandomHmmTest, ThousandStepsKeepDataAndMirrorsConsistent) {
   RandomHmm r(GetParam());
   const std::string failure = r.run(1000);
   EXPECT_EQ(failure, "") << "seed " << GetParam();
+  for (int op = 0; op < 14; ++op) EXPECT_GT(r.m_ops[op], 20u) << "operation " << op << " hardly ran";
+  EXPECT_GT(r.thp_faults(), 0u) << "no transparent huge page was ever made";
+  EXPECT_GT(r.thp_splits(), 0u) << "no huge mapping was ever split";
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomHmmTest, ::testing::Range<uint64_t>(1, 11));
