@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 namespace hmmsim::host {
 
@@ -275,8 +276,9 @@ void Dmirror::finalize_and_map(MigrateVma& a) {
   }
 }
 
-Status Dmirror::migrate_to_device(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r) {
-  const uint64_t end = addr + (npages << kPageShift);
+Status Dmirror::for_each_chunk(uint64_t addr, uint64_t end, uint32_t flags,
+                               const std::function<Status(MigrateVma&)>& move) {
+  // Per VMA, at most 512 pages per migrate_vma call, as the driver does.
   for (uint64_t a = addr, next; a < end; a = next) {
     const Vma* vma = m_mm.find_vma(a);
     if (!vma || !(vma->prot & kProtRead)) return Status::Inval;
@@ -284,14 +286,24 @@ Status Dmirror::migrate_to_device(uint64_t addr, uint64_t npages, std::vector<ui
     MigrateVma m;
     m.start = a;
     m.end = next;
-    m.flags = kSelectSystem | kSelectCompound;
+    m.flags = flags;
     m.pgmap_owner = m_dev.owner();
     if (migrate_vma_setup(m_mm, m) != Status::Ok) return Status::Inval;
+    if (const Status s = move(m); s != Status::Ok) return s;
+  }
+  return Status::Ok;
+}
+
+Status Dmirror::migrate_to_device(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r) {
+  const uint64_t end = addr + (npages << kPageShift);
+  const Status s = for_each_chunk(addr, end, kSelectSystem | kSelectCompound, [this](MigrateVma& m) {
     alloc_and_copy(m);
     migrate_vma_pages(m_mm, m);
     finalize_and_map(m);
     migrate_vma_finalize(m_mm, m);
-  }
+    return Status::Ok;
+  });
+  if (s != Status::Ok) return s;
   // Everything in the range must now be mirrored.
   std::vector<uint8_t> bounce(npages << kPageShift);
   uint64_t cpages = 0;
@@ -303,16 +315,7 @@ Status Dmirror::migrate_to_device(uint64_t addr, uint64_t npages, std::vector<ui
 
 Status Dmirror::migrate_to_system(uint64_t addr, uint64_t npages, DmirrorResult& r) {
   const uint64_t end = addr + (npages << kPageShift);
-  for (uint64_t a = addr, next; a < end; a = next) {
-    const Vma* vma = m_mm.find_vma(a);
-    if (!vma || !(vma->prot & kProtRead)) return Status::Inval;
-    next = std::min({end, a + (kMigrateChunk << kPageShift), vma->end});
-    MigrateVma m;
-    m.start = a;
-    m.end = next;
-    m.flags = kSelectDevicePrivate | kSelectCompound;
-    m.pgmap_owner = m_dev.owner();
-    if (migrate_vma_setup(m_mm, m) != Status::Ok) return Status::Inval;
+  return for_each_chunk(addr, end, kSelectDevicePrivate | kSelectCompound, [this, &r](MigrateVma& m) {
     if (m_dev.fault_alloc_and_copy(m, this) != Status::Ok) {
       migrate_vma_finalize(m_mm, m);
       return Status::NoMem;
@@ -321,8 +324,8 @@ Status Dmirror::migrate_to_system(uint64_t addr, uint64_t npages, DmirrorResult&
     for (uint64_t s : m.src)
       if ((s & kMigratePfnValid) && (s & kMigratePfnMigrate)) ++r.cpages;
     migrate_vma_finalize(m_mm, m);
-  }
-  return Status::Ok;
+    return Status::Ok;
+  });
 }
 
 // ---- snapshot and exclusive access -------------------------------------------

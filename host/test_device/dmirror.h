@@ -4,6 +4,7 @@
 // results: status, pages handled (cpages) and fault rounds (faults), and
 // SNAPSHOT bytes with the same values. See docs/scenarios.md.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -88,6 +89,8 @@ class Dmirror final : public IMmuIntervalNotifierOps {
   Status snapshot(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r);
   Status exclusive(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r);
   Status check_exclusive(uint64_t addr, uint64_t npages);
+  // Runs `move` on each migrate_vma chunk of [addr, end) after setup.
+  Status for_each_chunk(uint64_t addr, uint64_t end, uint32_t flags, const std::function<Status(MigrateVma&)>& move);
   void alloc_and_copy(MigrateVma& a);
   void finalize_and_map(MigrateVma& a);
   Pfn data_page(Pfn p) const;  // resolves a device pfn to its backing page

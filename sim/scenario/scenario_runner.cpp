@@ -20,21 +20,6 @@ struct Mismatch {
   std::string what;
 };
 
-const char* errno_name(Status s) {
-  switch (s) {
-    case Status::Ok: return "OK";
-    case Status::Inval: return "EINVAL";
-    case Status::Fault: return "EFAULT";
-    case Status::Perm: return "EPERM";
-    case Status::NoEnt: return "ENOENT";
-    case Status::Busy: return "EBUSY";
-    case Status::Again: return "EAGAIN";
-    case Status::NoMem: return "ENOMEM";
-    case Status::NotSupp: return "EOPNOTSUPP";
-  }
-  return "?";
-}
-
 const std::vector<std::string> kRetNames = {"0",      "OK",    "EINVAL", "EFAULT", "EPERM",
                                             "ENOENT", "EBUSY", "EAGAIN", "ENOMEM", "EOPNOTSUPP"};
 
@@ -145,8 +130,8 @@ Dmirror& Runner::mirror(ConfigReader& v) {
 void Runner::expect_ret(ConfigReader& e, Status got) {
   std::string want = e.choice("ret", "OK", kRetNames);
   if (want == "0") want = "OK";
-  m_cur["ret"] = errno_name(got);
-  if (want != errno_name(got)) mismatch(std::string("ret: expected ") + want + ", got " + errno_name(got));
+  m_cur["ret"] = to_string(got);
+  if (want != to_string(got)) mismatch(std::string("ret: expected ") + want + ", got " + to_string(got));
 }
 
 void Runner::expect_u64(ConfigReader& e, const std::string& key, uint64_t got) {
