@@ -195,17 +195,25 @@ Status Dmirror::do_write(uint64_t start, uint64_t end, uint64_t addr, const std:
   return Status::Ok;
 }
 
+Status Dmirror::copy_with_faults(uint64_t addr, uint64_t end, bool write, DmirrorResult& r,
+                                 const std::function<Status(uint64_t from)>& copy) {
+  // Copy what is mirrored; at the first missing page fault the rest of the
+  // range in (one fault round) and go on from there.
+  for (;;) {
+    Status s = copy(addr + (r.cpages << kPageShift));
+    if (s != Status::NoEnt) return s;
+    s = fault(addr + (r.cpages << kPageShift), end, write);
+    if (s != Status::Ok) return s;
+    ++r.faults;
+  }
+}
+
 Status Dmirror::read(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r) {
   const uint64_t end = addr + (npages << kPageShift);
   std::vector<uint8_t> bounce(npages << kPageShift);
-  Status s;
-  for (;;) {
-    s = do_read(addr + (r.cpages << kPageShift), end, addr, bounce, r.cpages);
-    if (s != Status::NoEnt) break;
-    s = fault(addr + (r.cpages << kPageShift), end, false);
-    if (s != Status::Ok) break;
-    ++r.faults;
-  }
+  const Status s = copy_with_faults(addr, end, false, r, [&](uint64_t from) {
+    return do_read(from, end, addr, bounce, r.cpages);
+  });
   if (s == Status::Ok) buf = std::move(bounce);  // copied to the user only on success
   return s;
 }
@@ -213,15 +221,9 @@ Status Dmirror::read(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, 
 Status Dmirror::write(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r) {
   const uint64_t end = addr + (npages << kPageShift);
   buf.resize(npages << kPageShift, 0);
-  Status s;
-  for (;;) {
-    s = do_write(addr + (r.cpages << kPageShift), end, addr, buf, r.cpages);
-    if (s != Status::NoEnt) break;
-    s = fault(addr + (r.cpages << kPageShift), end, true);
-    if (s != Status::Ok) break;
-    ++r.faults;
-  }
-  return s;
+  return copy_with_faults(addr, end, true, r, [&](uint64_t from) {
+    return do_write(from, end, addr, buf, r.cpages);  // writes as it goes, like the driver
+  });
 }
 
 // ---- migration -------------------------------------------------------------

@@ -82,6 +82,8 @@ class Dmirror final : public IMmuIntervalNotifierOps {
   Status do_read(uint64_t start, uint64_t end, uint64_t addr, std::vector<uint8_t>& bounce, uint64_t& cpages);
   Status do_write(uint64_t start, uint64_t end, uint64_t addr, const std::vector<uint8_t>& data, uint64_t& cpages);
   Status fault(uint64_t start, uint64_t end, bool write);
+  Status copy_with_faults(uint64_t addr, uint64_t end, bool write, DmirrorResult& r,
+                          const std::function<Status(uint64_t from)>& copy);
   Status read(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r);
   Status write(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r);
   Status migrate_to_device(uint64_t addr, uint64_t npages, std::vector<uint8_t>& buf, DmirrorResult& r);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/hmm/migrate.h"
+#include "test_device_memory.h"
 
 using namespace hmmsim::host;
 
@@ -16,55 +17,7 @@ constexpr uint64_t kBase = 0x7000000000;
 constexpr uint64_t P = kPageSize;
 
 // A device with its own page store, registered as device-private memory.
-struct DummyDevice : IPagemapOps {
-  DummyDevice(HostSystem& s, uint64_t n) : sys(s) {
-    pm = &s.pagemaps.add("dummy", this, this, n);
-    for (uint64_t i = n; i-- > 0;) free_list.push_back(pm->base + i);
-  }
-  Pfn alloc() {
-    if (free_list.empty()) return kNoPfn;
-    const Pfn p = free_list.back();
-    free_list.pop_back();
-    sys.pagemaps.init_page(p);
-    mem[p].assign(P, 0xA5);  // stale contents until the copy
-    return p;
-  }
-  void page_free(Pfn p) override {
-    freed.push_back(p);
-    free_list.push_back(p);
-    mem.erase(p);
-  }
-  Status migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn pfn) override {
-    to_ram.emplace_back(va, pfn);
-    if (fail != Status::Ok) return fail;
-    MigrateVma a;
-    a.start = page_down(va);
-    a.end = a.start + P;
-    a.flags = kSelectDevicePrivate;
-    a.pgmap_owner = this;
-    const Status s = migrate_vma_setup(mm, a);
-    if (s != Status::Ok) return s;
-    if (!(a.src[0] & kMigratePfnMigrate)) return Status::Ok;
-    const Pfn sp = sys.phys.alloc();
-    if (sp == kNoPfn) {
-      migrate_vma_finalize(mm, a);
-      return Status::NoMem;
-    }
-    sys.phys.write(sp, 0, mem.at(migrate_pfn_to_pfn(a.src[0])).data(), P);
-    a.dst[0] = migrate_pfn(sp);
-    migrate_vma_pages(mm, a);
-    migrate_vma_finalize(mm, a);
-    return Status::Ok;
-  }
-
-  HostSystem& sys;
-  DevicePagemap* pm = nullptr;
-  std::map<Pfn, std::vector<uint8_t>> mem;
-  std::vector<Pfn> free_list;
-  std::vector<Pfn> freed;
-  std::vector<std::pair<uint64_t, Pfn>> to_ram;
-  Status fail = Status::Ok;
-};
+using DummyDevice = hmmsim::testing::TestDeviceMemory;
 
 struct Recorder : IMmuIntervalNotifierOps {
   std::vector<NotifierRange> calls;
