@@ -14,7 +14,7 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
       bar_socket("bar_socket"),
       host_socket("host_socket"),
       m_spec(spec),
-      m_vram("vram", spec.vram),
+      m_vram("vram", spec.vram, spec.sm.data),
       m_gmmu("gmmu", spec.gmmu, spec.l1_tlb, spec.sms),
       m_ce("ce", spec.ce),
       m_up("up"),
@@ -23,16 +23,16 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
   bar_socket.register_transport_dbg(this, &Gpu::bar_transport_dbg);
   m_up.register_b_transport(this, &Gpu::up_b_transport);
 
-  m_gmmu.vram_socket.bind(m_vram.socket);
+  m_gmmu.vram_socket.bind(m_vram.table_socket);
   m_gmmu.host_socket.bind(m_up);
   m_ce.vram_socket.bind(m_vram.socket);
   m_ce.host_socket.bind(m_up);
-  m_bar1.bind(m_vram.socket);
+  m_bar1.bind(m_vram.table_socket);
   for (unsigned i = 0; i < spec.sms; ++i) {
     auto sm = std::make_unique<Sm>(("sm" + std::to_string(i)).c_str(), i, spec.sm, m_gmmu);
     sm->vram_socket.bind(m_vram.socket);
     sm->host_socket.bind(m_up);
-    sm->start(m_go);
+    sm->connect([this](CtaWork& c) { return next_cta(c); }, [this](const std::string& m) { fail_source(m); });
     m_sms.push_back(std::move(sm));
   }
   m_regs[bar0::kId / 4] = hwref::kIdValue;
@@ -40,19 +40,63 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
   SC_THREAD(watch_done);
 }
 
-void Gpu::launch() { m_go.notify(sc_core::SC_ZERO_TIME); }
+bool Gpu::next_cta(CtaWork& out) {
+  if (m_source_done || !m_source) return false;
+  try {
+    if (m_source->next_cta(out)) return true;
+  } catch (const SourceError& e) {
+    fail_source(e.what());
+  }
+  m_source_done = true;
+  return false;
+}
+
+void Gpu::fail_source(const std::string& msg) {
+  if (m_source_error.empty()) m_source_error = msg;
+  m_source_done = true;
+  // Bad input ends the run: the platform reports it and exits 2.
+  sc_core::sc_stop();
+}
+
+void Gpu::launch(IKernelSource& source) {
+  const unsigned warps = source.info().warps_per_cta();
+  if (warps == 0 || warps > m_spec.sm.max_warps) {
+    fail_source("kernel " + source.info().name + ": a CTA of " + std::to_string(warps) +
+                " warps does not fit an SM (gpu.sm.max_warps = " + std::to_string(m_spec.sm.max_warps) + ")");
+    return;
+  }
+  m_source = &source;
+  m_source_done = false;
+  ++m_launches;
+  // Initial dispatch, one CTA per SM per round, like the block scheduler of
+  // GPGPU-Sim/Accel-Sim; later CTAs go to the SM that frees a slot first.
+  for (bool placed = true; placed;) {
+    placed = false;
+    for (auto& sm : m_sms) {
+      if (!sm->fits(warps)) continue;
+      CtaWork cta;
+      if (!next_cta(cta)) break;
+      sm->assign(std::move(cta));
+      placed = true;
+    }
+  }
+  for (auto& sm : m_sms) sm->launch();
+  m_go.notify(sc_core::SC_ZERO_TIME);
+}
 
 bool Gpu::finished() const {
   for (auto& s : m_sms)
-    if (!s->done()) return false;
-  return true;
+    if (s->busy()) return false;
+  return m_source_done;
 }
 
 void Gpu::watch_done() {
-  sc_core::wait(m_go);
-  for (auto& s : m_sms)
-    if (!s->done()) sc_core::wait(s->done_event());
-  m_kernel_done.notify(sc_core::SC_ZERO_TIME);
+  for (;;) {
+    sc_core::wait(m_go);
+    for (auto& s : m_sms)
+      if (s->busy()) sc_core::wait(s->done_event());
+    m_kernel_done.notify(sc_core::SC_ZERO_TIME);
+  }
 }
 
 void Gpu::up_b_transport(int, tlm::tlm_generic_payload& t, sc_time& delay) {

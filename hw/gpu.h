@@ -5,6 +5,7 @@
 // shares. Inside: VRAM, the GMMU, a copy engine and the SMs.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -43,10 +44,16 @@ class Gpu : public sc_core::sc_module {
   Sm& sm(unsigned i) { return *m_sms.at(i); }
   unsigned sm_count() const { return static_cast<unsigned>(m_sms.size()); }
 
-  // Starts every SM's warps; kernel_done() fires when all SMs finished.
-  void launch();
+  // Runs `source`'s grid: CTAs go round-robin onto SMs while they fit,
+  // then to whichever SM frees a slot. kernel_done() fires when every CTA
+  // has completed, or when bad input stopped the kernel (source_error()).
+  // The source must outlive the kernel. A CTA that can never fit an SM is
+  // bad input, like a malformed trace.
+  void launch(IKernelSource& source);
   const sc_core::sc_event& kernel_done() const { return m_kernel_done; }
   bool finished() const;
+  const std::string& source_error() const { return m_source_error; }
+  uint64_t kernels_launched() const { return m_launches; }
 
   uint64_t s_bar0_reads = 0, s_bar0_writes = 0, s_bar1_bytes = 0, s_decode_errors = 0;
 
@@ -57,6 +64,8 @@ class Gpu : public sc_core::sc_module {
   uint32_t reg_read(uint64_t off);
   void reg_write(uint64_t off, uint32_t v, const sc_core::sc_time& delay);
   void watch_done();
+  bool next_cta(CtaWork& out);
+  void fail_source(const std::string& msg);
 
   const GpuSpec m_spec;
   Vram m_vram;
@@ -66,6 +75,10 @@ class Gpu : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<Gpu> m_up;  // on-chip requesters -> host_socket
   tlm_utils::simple_initiator_socket<Gpu> m_bar1;         // BAR1 -> VRAM
   sc_core::sc_event m_go, m_kernel_done;
+  IKernelSource* m_source = nullptr;
+  bool m_source_done = true;
+  std::string m_source_error;
+  uint64_t m_launches = 0;
   uint32_t m_regs[hwref::bar0::kSize / 4] = {};
 };
 

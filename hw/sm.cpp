@@ -1,9 +1,6 @@
 #include "hw/sm.h"
 
 #include <algorithm>
-#include <cstring>
-
-#include "hwref/page_table_format.h"
 
 namespace hmmsim::hw {
 
@@ -17,18 +14,122 @@ Sm::Sm(sc_core::sc_module_name name, unsigned id, const SmSpec& spec, Gmmu& gmmu
       m_id(id),
       m_spec(spec),
       m_cycle(1000.0 / spec.clock_mhz, SC_NS),
-      m_gmmu(gmmu) {
+      m_gmmu(gmmu),
+      m_warps(spec.max_warps),
+      m_ctas(spec.max_ctas),
+      m_free_warps(spec.max_warps),
+      m_free_ctas(spec.max_ctas) {
   SC_HAS_PROCESS(Sm);
   SC_THREAD(run);
 }
 
-void Sm::load(std::vector<std::vector<WarpOp>> warps) {
-  m_warps.clear();
-  for (auto& ops : warps) {
-    Warp w;
-    w.ops = std::move(ops);
-    w.state = w.ops.empty() ? WarpState::Finished : WarpState::Ready;
-    m_warps.push_back(std::move(w));
+bool Sm::fits(unsigned warps) const { return m_free_ctas > 0 && warps <= m_free_warps; }
+
+void Sm::assign(CtaWork&& cta) {
+  // Reserve the slots now so the dispatcher's round-robin sees them taken.
+  m_free_ctas -= 1;
+  m_free_warps -= static_cast<unsigned>(cta.warps.size());
+  m_pending.push_back(std::move(cta));
+}
+
+void Sm::launch() {
+  m_busy = true;
+  m_supply_done = false;
+  m_launch_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Sm::run() {
+  m_qk.set_global_quantum(sc_time(m_spec.quantum_ns, SC_NS));
+  for (;;) {
+    sc_core::wait(m_launch_ev);
+    m_qk.reset();
+    run_kernel();
+    m_finish = sc_core::sc_time_stamp();
+    m_busy = false;
+    m_done_ev.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
+  unsigned slot = 0;
+  while (m_ctas[slot].busy) ++slot;
+  CtaSlot& s = m_ctas[slot];
+  s.busy = true;
+  s.warps_left = static_cast<unsigned>(cta.warps.size());
+  s.done_at = at;
+  unsigned wi = 0;
+  for (auto& stream : cta.warps) {
+    while (m_warps[wi].state != WarpState::Free) ++wi;
+    Warp& w = m_warps[wi];
+    w.stream = std::move(stream);
+    w.cta = slot;
+    w.state = WarpState::Ready;
+    w.next_issue = w.done_at = at;
+    w.reg_ready.fill(sc_core::SC_ZERO_TIME);
+    ++c.warps;
+    if (!fetch(w)) finish_warp(w);
+  }
+  if (s.warps_left == 0) {  // a CTA with no instructions at all
+    s.busy = false;
+    ++m_free_ctas;
+    ++c.ctas;
+  }
+}
+
+void Sm::pull_ctas(const sc_time& at) {
+  while (!m_supply_done && !m_stopped && m_free_ctas > 0) {
+    CtaWork cta;
+    if (!m_supply(cta)) {
+      m_supply_done = true;
+      return;
+    }
+    if (cta.warps.size() > m_free_warps) {
+      // The dispatcher only hands out CTAs that fit an empty SM; wait for room.
+      m_pending.push_back(std::move(cta));
+      return;
+    }
+    m_free_ctas -= 1;
+    m_free_warps -= static_cast<unsigned>(cta.warps.size());
+    start_cta(std::move(cta), at);
+  }
+}
+
+bool Sm::fetch(Warp& w) {
+  try {
+    if (!w.stream->next(w.cur)) return false;
+  } catch (const SourceError& e) {
+    m_stopped = true;
+    m_error(e.what());
+    return false;
+  }
+  sc_time t = w.next_issue;
+  for (unsigned i = 0; i < w.cur.nsrc; ++i) t = std::max(t, w.reg_ready[w.cur.src[i]]);
+  w.ready_at = t;
+  return true;
+}
+
+void Sm::finish_warp(Warp& w) {
+  // A warp is complete when its last result has arrived, not when it issued.
+  for (const sc_time& r : w.reg_ready) w.done_at = std::max(w.done_at, r);
+  w.state = WarpState::Free;
+  w.stream.reset();
+  ++m_free_warps;
+  CtaSlot& s = m_ctas[w.cta];
+  s.done_at = std::max(s.done_at, w.done_at);
+  m_finish = std::max(m_finish, w.done_at);
+  if (--s.warps_left == 0) {
+    s.busy = false;
+    ++m_free_ctas;
+    ++c.ctas;
+    // A waiting CTA that did not fit before goes first.
+    if (!m_pending.empty() && m_pending.front().warps.size() <= m_free_warps) {
+      CtaWork next = std::move(m_pending.front());
+      m_pending.erase(m_pending.begin());
+      m_free_ctas -= 1;
+      m_free_warps -= static_cast<unsigned>(next.warps.size());
+      start_cta(std::move(next), s.done_at);
+    }
+    if (m_pending.empty()) pull_ctas(s.done_at);
   }
 }
 
@@ -36,118 +137,94 @@ void Sm::wake_replayed() {
   for (unsigned i = 0; i < m_warps.size(); ++i) {
     Warp& w = m_warps[i];
     if (w.state != WarpState::WaitReplay || w.fault_gen >= m_gmmu.replay_gen()) continue;
-    if (m_gmmu.cancelled(w.fault_page, w.fault_seq)) {
-      w.state = WarpState::Failed;
-      ++s_fatal;
-      if (m_observer) m_observer->on_fatal(m_id, i, w.fault_page, m_gmmu.replay_time().value());
+    bool killed = false;
+    for (unsigned k = 0; k < w.nfault_pages && !killed; ++k)
+      killed = m_gmmu.cancelled(w.fault_pages[k], w.fault_seq);
+    if (killed) {
+      ++c.fatal;
+      if (m_observer) m_observer->on_fatal(m_id, i, w.fault_pages[0], m_gmmu.replay_time().value());
+      // The warp dies; its slot frees so the rest of the grid still runs.
+      w.done_at = std::max(w.done_at, m_gmmu.replay_time());
+      finish_warp(w);
       continue;
     }
     w.state = WarpState::Ready;
     // With temporal decoupling the fault may carry a later time stamp than
     // the replay that releases it; never resume before the fault itself.
     w.ready_at = std::max(m_gmmu.replay_time(), w.fault_at);
-    s_fault_stall_ns += (w.ready_at - w.fault_at).to_seconds() * 1e9;
+    c.fault_stall_ns += (w.ready_at - w.fault_at).to_seconds() * 1e9;
   }
 }
 
-bool Sm::access(Warp& w, unsigned wid, const WarpOp& op, const Translation& t, sc_time& delay) {
-  namespace pt = hwref::pt;
-  m_buf.resize(op.bytes);
-  if (op.write)
-    for (uint32_t k = 0; k + 4 <= op.bytes; k += 4) {
-      uint32_t v = op.value + (k / 4) * op.stride;
-      std::memcpy(&m_buf[k], &v, 4);
-    }
-  const bool local = t.aperture == static_cast<uint8_t>(pt::Aperture::Vram);
-  tlm::tlm_generic_payload p;
-  p.set_command(op.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  p.set_address(t.pa | (op.va & 0xFFF));
-  p.set_data_ptr(m_buf.data());
-  p.set_data_length(op.bytes);
-  p.set_streaming_width(op.bytes);
-  p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  if (local) {
-    vram_socket->b_transport(p, delay);
-  } else {
-    ++s_remote_accesses;
-    host_socket->b_transport(p, delay);
+void Sm::run_kernel() {
+  m_finish = sc_core::sc_time_stamp();
+  m_stopped = false;
+  {
+    std::vector<CtaWork> first;
+    first.swap(m_pending);
+    for (auto& cta : first) start_cta(std::move(cta), sc_core::sc_time_stamp());
   }
-  if (!p.is_response_ok()) {
-    ++s_access_errors;
-    return false;
-  }
-  (op.write ? s_stores : s_loads) += 1;
-  s_bytes += op.bytes;
-  if (m_observer)
-    m_observer->on_access(m_id, wid, op, m_buf.data(), (sc_core::sc_time_stamp() + delay).value());
-  (void)w;
-  return true;
-}
-
-void Sm::run() {
-  m_qk.set_global_quantum(sc_time(m_spec.quantum_ns, SC_NS));
-  if (!m_go) return;
-  sc_core::wait(*m_go);
-  m_qk.reset();
+  if (m_pending.empty()) pull_ctas(sc_core::sc_time_stamp());
   for (;;) {
     wake_replayed();
-    // Pick the ready warp that can issue earliest (ties: lowest id).
+    // Pick the ready warp that can issue earliest (ties: lowest slot).
     Warp* pick = nullptr;
     unsigned wid = 0;
-    bool live = false;
+    bool waiting = false;
     for (unsigned i = 0; i < m_warps.size(); ++i) {
       Warp& w = m_warps[i];
-      if (w.state == WarpState::WaitReplay) live = true;
+      if (w.state == WarpState::WaitReplay) waiting = true;
       if (w.state != WarpState::Ready) continue;
-      live = true;
       if (!pick || w.ready_at < pick->ready_at) pick = &w, wid = i;
     }
-    if (!live) break;
-    if (!pick) {  // every warp waits on a fault: sleep until a replay
-      m_qk.sync();
+    if (m_stopped) break;
+    if (!pick) {
+      if (!waiting) break;  // nothing resident can ever run again
+      m_qk.sync();          // every warp waits on a fault: sleep until a replay
       sc_core::wait(m_gmmu.replay_event());
       continue;
     }
     const sc_time now = m_qk.get_current_time();
     if (pick->ready_at > now) m_qk.set(pick->ready_at - sc_core::sc_time_stamp());
     if (m_qk.need_sync()) m_qk.sync();
-
-    const WarpOp& op = pick->ops[pick->pc];
-    sc_time delay = m_qk.get_local_time();
-    const sc_time issue = sc_core::sc_time_stamp() + delay;
-    Gmmu::Result r = m_gmmu.translate(m_id, op.va, op.write, delay);
-    if (r.outcome == Gmmu::Outcome::Hit)
-      ++s_tlb_hits;
-    else
-      ++s_tlb_misses;
-    if (r.outcome == Gmmu::Outcome::Faulted) {
-      ++s_faults;
-      pick->state = WarpState::WaitReplay;
-      pick->fault_gen = m_gmmu.replay_gen();
-      pick->fault_seq = m_gmmu.fault_seq();
-      pick->fault_page = op.va & ~0xFFFull;
-      pick->fault_at = sc_core::sc_time_stamp() + delay;
-    } else {
-      ++s_instructions;
-      access(*pick, wid, op, r.t, delay);
-      pick->ready_at = sc_core::sc_time_stamp() + delay;
-      if (++pick->pc == pick->ops.size())
-        pick->state = WarpState::Finished;  // ready_at now marks its last completion
-      else
-        pick->ready_at += op.gap_cycles * m_cycle;
-    }
+    const sc_time issue = m_qk.get_current_time();
+    execute(*pick, wid, issue);
     // The SM can issue again after its issue slot, whatever the warp waits on.
     m_qk.set(issue + m_spec.issue_cycles * m_cycle - sc_core::sc_time_stamp());
   }
-  // The kernel is done when the last access has completed, not when the
-  // last instruction issued.
-  for (const Warp& w : m_warps)
-    if (w.state == WarpState::Finished && w.ready_at > m_qk.get_current_time())
-      m_qk.set(w.ready_at - sc_core::sc_time_stamp());
+  // A run stopped on bad input leaves warps mid-stream: drop them.
+  for (Warp& w : m_warps) {
+    w.state = WarpState::Free;
+    w.stream.reset();
+  }
+  for (CtaSlot& s : m_ctas) s.busy = false;
+  m_pending.clear();
+  m_free_warps = static_cast<unsigned>(m_warps.size());
+  m_free_ctas = static_cast<unsigned>(m_ctas.size());
+  // The kernel is done on this SM when its last access has completed.
+  if (m_finish > m_qk.get_current_time()) m_qk.set(m_finish - sc_core::sc_time_stamp());
   m_qk.sync();
-  m_finish = sc_core::sc_time_stamp();
-  m_done = true;
-  m_done_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Sm::execute(Warp& w, unsigned wid, sc_time issue) {
+  const WarpInstr& in = w.cur;
+  sc_time done = issue;
+  if (in.is_global()) {
+    if (!execute_global(w, wid, issue, done)) return;  // faulted: waits for a replay
+    w.next_issue = issue + m_spec.issue_cycles * m_cycle;
+  } else if (in.is_memory()) {
+    done = issue + m_spec.shared_cycles * m_cycle;
+    w.next_issue = issue + m_spec.issue_cycles * m_cycle;
+    ++(in.space == MemSpace::Shared ? c.shared : in.space == MemSpace::Local ? c.local : c.constant);
+  } else {
+    done = issue + m_spec.compute_cycles * m_cycle;
+    w.next_issue = done;
+    ++c.compute;
+  }
+  ++c.instructions;
+  for (unsigned i = 0; i < in.ndst; ++i) w.reg_ready[in.dst[i]] = done;
+  w.done_at = std::max(w.done_at, done);
+  if (!fetch(w)) finish_warp(w);
 }
 
 }  // namespace hmmsim::hw

@@ -3,32 +3,29 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/byte_runs.h"
+
 namespace hmmsim::hw {
 
-VramCore::VramCore(const VramSpec& s)
-    : m_spec(s), m_banks(size_t(s.channels) * s.banks_per_channel), m_channel_busy(s.channels, 0) {}
+VramCore::VramCore(const VramSpec& s, common::DataMode mode)
+    : m_spec(s),
+      m_banks(size_t(s.channels) * s.banks_per_channel),
+      m_channel_busy(s.channels, 0),
+      m_store(mode, (s.capacity_bytes + 4095) / 4096) {}
 
 void VramCore::read(uint64_t pa, uint8_t* dst, uint64_t len) const {
   while (len) {
     const uint64_t off = pa & 4095, n = std::min<uint64_t>(len, 4096 - off);
-    auto it = m_pages.find(pa >> 12);
-    if (it == m_pages.end())
-      std::memset(dst, 0, n);
-    else
-      std::memcpy(dst, it->second->data() + off, n);
+    m_store.read(pa >> 12, off, dst, n);
     pa += n, dst += n, len -= n;
   }
 }
 
-void VramCore::write(uint64_t pa, const uint8_t* src, uint64_t len) {
+void VramCore::write(uint64_t pa, const uint8_t* src, uint64_t len, bool structure) {
   while (len) {
     const uint64_t off = pa & 4095, n = std::min<uint64_t>(len, 4096 - off);
-    auto& p = m_pages[pa >> 12];
-    if (!p) {
-      p = std::make_unique<std::array<uint8_t, 4096>>();
-      p->fill(0);
-    }
-    std::memcpy(p->data() + off, src, n);
+    if (structure) m_store.keep_bytes(pa >> 12);
+    m_store.write(pa >> 12, off, src, n);
     pa += n, src += n, len -= n;
   }
 }
@@ -63,12 +60,27 @@ double VramCore::access(uint64_t pa, uint64_t len, double t) {
   return done;
 }
 
-Vram::Vram(sc_core::sc_module_name name, const VramSpec& spec) : sc_module(name), socket("socket"), m_core(spec) {
+Vram::Vram(sc_core::sc_module_name name, const VramSpec& spec, common::DataMode mode)
+    : sc_module(name), socket("socket"), table_socket("table_socket"), m_core(spec, mode) {
   socket.register_b_transport(this, &Vram::b_transport);
   socket.register_transport_dbg(this, &Vram::transport_dbg);
+  table_socket.register_b_transport(this, &Vram::table_b_transport);
+  table_socket.register_transport_dbg(this, &Vram::transport_dbg);
 }
 
-void Vram::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+void Vram::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { transport(t, delay, false); }
+void Vram::table_b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+  transport(t, delay, true);
+}
+
+void Vram::write_enabled(const tlm::tlm_generic_payload& t, bool structure) {
+  const uint64_t pa = t.get_address();
+  const uint8_t* data = t.get_data_ptr();
+  common::for_each_enabled_run(t.get_byte_enable_ptr(), t.get_byte_enable_length(), t.get_data_length(),
+                               [&](uint64_t off, uint64_t n) { m_core.write(pa + off, data + off, n, structure); });
+}
+
+void Vram::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, bool structure) {
   const uint64_t pa = t.get_address(), len = t.get_data_length();
   if (!m_core.in_range(pa, len)) {
     ++s_decode_errors;
@@ -89,7 +101,7 @@ void Vram::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay
     ++m_core.s_reads;
     m_core.s_bytes_read += len;
   } else {
-    m_core.write(pa, t.get_data_ptr(), len);
+    write_enabled(t, structure);
     ++m_core.s_writes;
     m_core.s_bytes_written += len;
   }
@@ -103,7 +115,7 @@ unsigned Vram::transport_dbg(int, tlm::tlm_generic_payload& t) {
   if (t.is_read())
     m_core.read(pa, t.get_data_ptr(), len);
   else
-    m_core.write(pa, t.get_data_ptr(), len);
+    write_enabled(t, false);
   return static_cast<unsigned>(len);
 }
 

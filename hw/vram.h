@@ -2,15 +2,14 @@
 // Device memory: capacity-limited, real contents, and a channel/bank timing
 // model (HBM2-like defaults from reference/peers.md §6). VramCore is plain
 // C++; Vram wraps it in a TLM target shared by every on-chip initiator.
-#include <array>
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+
+#include "common/page_store.h"
 
 namespace hmmsim::hw {
 
@@ -26,11 +25,13 @@ struct VramSpec {
 
 class VramCore {
  public:
-  explicit VramCore(const VramSpec& s);
+  explicit VramCore(const VramSpec& s, common::DataMode mode = common::DataMode::Full);
   const VramSpec& spec() const { return m_spec; }
   bool in_range(uint64_t pa, uint64_t len) const { return pa + len <= m_spec.capacity_bytes && pa + len >= pa; }
+  // `structure`: page-table bytes, kept exactly whatever the data mode.
   void read(uint64_t pa, uint8_t* dst, uint64_t len) const;
-  void write(uint64_t pa, const uint8_t* src, uint64_t len);
+  void write(uint64_t pa, const uint8_t* src, uint64_t len, bool structure = false);
+  const common::PageStore& store() const { return m_store; }
   // Reserves bank and channel time for an access arriving at `arrive_ns`;
   // returns when its data is done.
   double access(uint64_t pa, uint64_t len, double arrive_ns);
@@ -46,18 +47,26 @@ class VramCore {
   const VramSpec m_spec;
   std::vector<Bank> m_banks;
   std::vector<double> m_channel_busy;
-  std::map<uint64_t, std::unique_ptr<std::array<uint8_t, 4096>>> m_pages;
+  common::PageStore m_store;
 };
 
 class Vram : public sc_core::sc_module {
+  // Either socket may be left unbound (unit tests drive one of them).
+  using Socket = tlm_utils::multi_passthrough_target_socket<Vram, 32, tlm::tlm_base_protocol_types, 0,
+                                                            sc_core::SC_ZERO_OR_MORE_BOUND>;
+
  public:
-  tlm_utils::multi_passthrough_target_socket<Vram> socket;
-  Vram(sc_core::sc_module_name name, const VramSpec& spec);
+  Socket socket;        // data: SMs, copy engine
+  Socket table_socket;  // page tables: walker, BAR1
+  Vram(sc_core::sc_module_name name, const VramSpec& spec, common::DataMode mode = common::DataMode::Full);
   VramCore& core() { return m_core; }
   uint64_t s_decode_errors = 0;
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  void table_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  void transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, bool structure);
+  void write_enabled(const tlm::tlm_generic_payload& t, bool structure);
   unsigned transport_dbg(int id, tlm::tlm_generic_payload& t);
   VramCore m_core;
 };

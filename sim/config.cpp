@@ -10,6 +10,7 @@ uint64_t page_up_bytes(uint64_t b) { return (b + 4095) & ~uint64_t(4095); }
 
 void parse_run(ConfigReader r, RunSpec& s) {
   s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
+  common::parse_data_mode(r.choice("data", common::to_string(s.data), {"full", "tag", "off"}), s.data);
   s.max_sim_time_ns = r.time_ns("max_sim_time", s.max_sim_time_ns, 1e3, 1e13);
   r.finish();
 }
@@ -42,6 +43,15 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
   const double clk = r.real("clock_mhz", s.sm.clock_mhz, 1, 1e5);
   s.sm.clock_mhz = clk;
   s.gmmu.clock_mhz = clk;
+  {
+    ConfigReader m = r.child("sm");
+    s.sm.issue_cycles = static_cast<uint32_t>(m.u64("issue_cycles", s.sm.issue_cycles, 1, 1000));
+    s.sm.compute_cycles = static_cast<uint32_t>(m.u64("compute_cycles", s.sm.compute_cycles, 1, 100000));
+    s.sm.shared_cycles = static_cast<uint32_t>(m.u64("shared_cycles", s.sm.shared_cycles, 1, 100000));
+    s.sm.max_ctas = static_cast<uint32_t>(m.u64("max_ctas", s.sm.max_ctas, 1, 1024));
+    s.sm.max_warps = static_cast<uint32_t>(m.u64("max_warps", s.sm.max_warps, 1, 1024));
+    m.finish();
+  }
   {
     ConfigReader t = r.child("l1_tlb");
     s.l1_tlb.entries = static_cast<uint32_t>(t.u64("entries", s.l1_tlb.entries, 1, 1 << 20));
@@ -129,10 +139,6 @@ void parse_workload(ConfigReader r, WorkloadSpec& s) {
   const uint64_t stride = ((uint64_t(s.pages) * 4096 + (2ull << 20) - 1) / (2ull << 20)) * (2ull << 20);
   if (s.base_va + 2 * stride + uint64_t(s.lut_pages) * 4096 + (4ull << 20) > (1ull << 47))
     r.fail("base_va", "the buffers would end above the 47-bit user address space");
-  // Every access becomes a WarpOp: keep the plan within a few hundred MB.
-  const uint64_t ops = 3ull * s.pages * (4096 / s.access_bytes);
-  if (ops > (8ull << 20))
-    r.fail("pages", "workload.pages x (4096 / access_bytes) x 3 exceeds 8M warp instructions");
   r.finish();
 }
 
@@ -149,6 +155,10 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_driver(root.child("driver"), c.driver);
   parse_workload(root.child("workload"), c.workload);
   root.finish();
+  c.gpu.sm.data = c.run.data;
+  if (c.workload.warps_per_sm > c.gpu.sm.max_warps)
+    ConfigReader(root).child("workload").fail("warps_per_sm", "exceeds gpu.sm.max_warps (" +
+                                                                  std::to_string(c.gpu.sm.max_warps) + ")");
   // Cross-block checks: memory the run needs before any policy can help.
   const WorkloadSpec& w = c.workload;
   const uint64_t ring = page_up_bytes(uint64_t(c.driver.fault_buffer_entries) * 32);

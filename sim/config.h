@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/page_store.h"
 #include "host/gpu_driver/driver_spec.h"
 #include "hw/gpu.h"
 #include "sim/config_reader.h"
@@ -16,6 +17,7 @@ namespace hmmsim::sim {
 
 struct RunSpec {
   uint64_t seed = 1;
+  common::DataMode data = common::DataMode::Full;  // full | tag | off
   double max_sim_time_ns = 100e6;  // watchdog: a run longer than this is a hang
 };
 

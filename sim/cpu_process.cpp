@@ -84,11 +84,16 @@ void CpuProcess::body() {
     }
     if (b.prefer_host) m_driver.set_preferred_host(b.va, b.va + b.bytes);
   }
+  const bool full = m_oracle.mode() == common::DataMode::Full;
   for (const Buffer& b : m_plan.buffers)
     for (uint64_t off = 0; off < b.cpu_init_bytes; off += 4096) {
-      for (uint64_t w = 0; w < 4096; w += 4) {
-        const uint32_t v = WorkloadPlan::init_word(b, off + w);
-        std::memcpy(&page[w], &v, 4);
+      if (full) {
+        for (uint64_t w = 0; w < 4096; w += 4) {
+          const uint32_t v = WorkloadPlan::init_word(b, off + w);
+          std::memcpy(&page[w], &v, 4);
+        }
+      } else {  // tag: a fresh CPU version of the page
+        DataOracle::fill_version(page.data(), b.va + off, 4096, (0xC0ull << 56) | ++m_cpu_version);
       }
       if (!touch(b.va + off, page.data(), true)) return;
       m_oracle.wrote(b.va + off, page.data(), 4096);
@@ -117,6 +122,8 @@ void CpuProcess::body() {
         if (!touch(b.va + off, page.data(), false)) return;
         m_oracle.check(b.va + off, page.data(), 4096, std::string("cpu readback of ") + b.name);
         ++s_pages_read;
+        // out = in + 1 is a statement about bytes: checkable in full mode only.
+        if (!full) continue;
         if (&b == &m_plan.buffers[0]) m_in_copy.insert(m_in_copy.end(), page.begin(), page.end());
         if (&b == &m_plan.buffers[1]) check_out_page(off, page);
       }

@@ -55,6 +55,7 @@ class CpuProcess : public sc_core::sc_module {
   sc_core::sc_time m_kernel_start, m_kernel_end;
   std::vector<uint8_t> m_page;
   std::vector<uint8_t> m_in_copy;  // `in` as the CPU read it back
+  uint64_t m_cpu_version = 0;
 };
 
 }  // namespace hmmsim::sim

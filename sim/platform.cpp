@@ -21,10 +21,12 @@ namespace hmmsim::sim {
 struct Platform::Impl {
   explicit Impl(const SimConfig& c)
       : cfg(c),
-        sys(c.host.ram_bytes >> 12),
+        sys(c.host.ram_bytes >> 12, c.run.data),
         mm_owner(std::make_unique<host::AddressSpace>(sys)),
         mm(*mm_owner),
-        plan(plan_workload(c.workload, c.gpu.sms)),
+        plan(plan_workload(c.workload, c.gpu.sms, c.gpu.sm.compute_cycles)),
+        kernel(make_vector_update(plan)),
+        oracle(c.run.data),
         irq(4),
         root("root_complex", c.host.root, sys.phys, irq),
         link("pcie", c.pcie),
@@ -34,17 +36,16 @@ struct Platform::Impl {
         driver_thread("driver", driver, bus, root.msi_address(), [this] { driver.attach(mm); }),
         cpu("cpu", mm, driver, plan, c.workload, c.host.cpu_page_access_ns, oracle,
             CpuProcess::Hooks{[this]() -> const sc_core::sc_event& { return driver_thread.ready(); },
-                              [this] { return driver_thread.is_ready(); }, [this] { gpu.launch(); },
+                              [this] { return driver_thread.is_ready(); }, [this] { gpu.launch(*kernel); },
                               [this]() -> const sc_core::sc_event& { return gpu.kernel_done(); },
                               [this] { return gpu.finished(); }}) {
     bus.socket.bind(link.down_target);
     link.down_initiator.bind(gpu.bar_socket);
     gpu.host_socket.bind(link.up_target);
     link.up_initiator.bind(root.socket);
-    for (unsigned i = 0; i < gpu.sm_count(); ++i) {
-      gpu.sm(i).load(plan.warps[i]);
-      gpu.sm(i).set_observer(&oracle);
-    }
+    // In `off` data mode nothing is checked: the SMs skip the observer.
+    if (c.run.data != common::DataMode::Off)
+      for (unsigned i = 0; i < gpu.sm_count(); ++i) gpu.sm(i).set_observer(&oracle);
     register_stats();
   }
 
@@ -63,6 +64,7 @@ struct Platform::Impl {
   std::unique_ptr<host::AddressSpace> mm_owner;  // torn down before the driver
   host::AddressSpace& mm;
   WorkloadPlan plan;
+  std::unique_ptr<hw::IKernelSource> kernel;
   DataOracle oracle;
   bridge::IrqController irq;
   bridge::RootComplex root;
@@ -83,39 +85,65 @@ void Platform::Impl::register_stats() {
   s.value("sim.kernel_time_ns", &kernel_ns, "GPU kernel launch to completion");
   s.derived("sim.seed", [this] { return double(cfg.run.seed); }, "seed of every random choice");
 
-  auto sum_sm = [this](uint64_t hw::Sm::*m) {
+  auto sum_sm = [this](uint64_t hw::SmCounters::*m) {
     return [this, m] {
       double t = 0;
-      for (unsigned i = 0; i < gpu.sm_count(); ++i) t += double(gpu.sm(i).*m);
+      for (unsigned i = 0; i < gpu.sm_count(); ++i) t += double(gpu.sm(i).c.*m);
       return t;
     };
   };
-  s.derived("gpu.accesses", [this, l = sum_sm(&hw::Sm::s_loads), st = sum_sm(&hw::Sm::s_stores)] { return l() + st(); },
-            "warp memory instructions completed (loads + stores)");
-  s.derived("gpu.loads", sum_sm(&hw::Sm::s_loads), "warp loads completed");
-  s.derived("gpu.stores", sum_sm(&hw::Sm::s_stores), "warp stores completed");
-  s.derived("gpu.l1_tlb.hits", sum_sm(&hw::Sm::s_tlb_hits), "L1 TLB hits, all SMs");
-  s.derived("gpu.l1_tlb.misses", sum_sm(&hw::Sm::s_tlb_misses), "L1 TLB misses (walks or faults), all SMs");
-  s.derived("gpu.fault_stalls", sum_sm(&hw::Sm::s_faults), "warp accesses that stalled on a fault");
+  using C = hw::SmCounters;
+  s.derived("gpu.accesses",
+            [l = sum_sm(&C::loads), st = sum_sm(&C::stores), a = sum_sm(&C::atomics)] { return l() + st() + a(); },
+            "global warp memory instructions completed (loads + stores + atomics)");
+  struct G {
+    const char* name;
+    uint64_t C::*m;
+    const char* desc;
+  };
+  const G gstats[] = {
+      {"instructions", &C::instructions, "warp instructions executed (all kinds)"},
+      {"compute_instructions", &C::compute, "warp instructions without a memory access"},
+      {"loads", &C::loads, "global warp loads completed"},
+      {"stores", &C::stores, "global warp stores completed"},
+      {"atomics", &C::atomics, "global warp atomics/reductions completed"},
+      {"shared_accesses", &C::shared, "shared-memory warp instructions (not translated)"},
+      {"local_accesses", &C::local, "local-memory warp instructions (not translated)"},
+      {"const_accesses", &C::constant, "constant-memory warp instructions (not translated)"},
+      {"active_lanes", &C::lanes, "active lanes of global memory instructions (lane addresses)"},
+      {"sectors", &C::sectors, "32-byte sectors touched by global memory instructions"},
+      {"lines", &C::lines, "128-byte line accesses of global memory instructions"},
+      {"pages", &C::pages, "distinct 4 KiB pages per global memory instruction, summed (translations needed)"},
+      {"bytes", &C::bytes, "bytes of active lanes of global memory instructions"},
+      {"remote_lines", &C::remote_lines, "line accesses to system memory over PCIe"},
+      {"ctas", &C::ctas, "thread blocks completed"},
+      {"warps", &C::warps, "warps started"},
+      {"l1_tlb.hits", &C::tlb_hits, "L1 TLB hits, all SMs"},
+      {"l1_tlb.misses", &C::tlb_misses, "L1 TLB misses (walks or faults), all SMs"},
+      {"fault_stalls", &C::faults, "global memory instructions that stalled on a fault"},
+  };
+  for (const G& g : gstats) s.derived(std::string("gpu.") + g.name, sum_sm(g.m), g.desc);
   s.derived("gpu.avg_fault_stall_ns",
-            [this, n = sum_sm(&hw::Sm::s_faults)] {
+            [this, n = sum_sm(&C::faults)] {
               double t = 0;
-              for (unsigned i = 0; i < gpu.sm_count(); ++i) t += gpu.sm(i).s_fault_stall_ns;
+              for (unsigned i = 0; i < gpu.sm_count(); ++i) t += gpu.sm(i).c.fault_stall_ns;
               return n() > 0 ? t / n() : 0.0;
             },
-            "mean time from a faulting access to its replay");
+            "mean time from a faulting instruction to its replay");
   for (unsigned i = 0; i < gpu.sm_count(); ++i) {
-    hw::Sm& sm = gpu.sm(i);
+    hw::SmCounters& sm = gpu.sm(i).c;
     const std::string p = "gpu.sm" + std::to_string(i) + ".";
-    s.counter(p + "loads", &sm.s_loads, "loads completed");
-    s.counter(p + "stores", &sm.s_stores, "stores completed");
-    s.counter(p + "bytes", &sm.s_bytes, "bytes loaded or stored");
-    s.counter(p + "tlb_hits", &sm.s_tlb_hits, "L1 TLB hits");
-    s.counter(p + "tlb_misses", &sm.s_tlb_misses, "L1 TLB misses");
-    s.counter(p + "fault_stalls", &sm.s_faults, "accesses that faulted");
-    s.counter(p + "fatal_faults", &sm.s_fatal, "warps killed by a cancelled fault");
-    s.counter(p + "remote_accesses", &sm.s_remote_accesses, "accesses to system memory over PCIe");
-    s.value(p + "fault_stall_ns", &sm.s_fault_stall_ns, "sum over warps of fault-to-replay stall");
+    s.counter(p + "instructions", &sm.instructions, "warp instructions executed");
+    s.counter(p + "loads", &sm.loads, "global loads completed");
+    s.counter(p + "stores", &sm.stores, "global stores completed");
+    s.counter(p + "bytes", &sm.bytes, "bytes loaded or stored by active lanes");
+    s.counter(p + "tlb_hits", &sm.tlb_hits, "L1 TLB hits");
+    s.counter(p + "tlb_misses", &sm.tlb_misses, "L1 TLB misses");
+    s.counter(p + "fault_stalls", &sm.faults, "instructions that faulted");
+    s.counter(p + "fatal_faults", &sm.fatal, "warps killed by a cancelled fault");
+    s.counter(p + "remote_accesses", &sm.remote_lines, "line accesses to system memory over PCIe");
+    s.counter(p + "ctas", &sm.ctas, "thread blocks completed");
+    s.value(p + "fault_stall_ns", &sm.fault_stall_ns, "sum over warps of fault-to-replay stall");
   }
   hw::Gmmu& g = gpu.gmmu();
   s.counter("gpu.gmmu.walks", &g.s_walks, "page walks");
@@ -216,7 +244,7 @@ std::vector<Platform::Impl::ErrorCounter> Platform::Impl::error_counters() {
       {"driver_bus", &bus.s_errors, "driver register or aperture accesses that failed"},
       {"semantic", &cpu.s_semantic_errors, "out[k] != in[k] + 1 in the CPU readback"}};
   for (unsigned i = 0; i < gpu.sm_count(); ++i)
-    v.push_back({"sm" + std::to_string(i) + "_access", &gpu.sm(i).s_access_errors, "warp accesses that failed"});
+    v.push_back({"sm" + std::to_string(i) + "_access", &gpu.sm(i).c.access_errors, "warp line accesses that failed"});
   return v;
 }
 
@@ -239,19 +267,23 @@ RunResult Platform::run() {
     r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
   if (!m->cpu.error().empty()) r.problems.push_back(m->cpu.error());
   r.incomplete = !m->cpu.done();
-  if (!m->cpu.done() && m->cpu.error().empty()) {
+  if (!m->cpu.done() && m->cpu.error().empty() && m->gpu.source_error().empty()) {
     std::ostringstream os;
     os << (sc_core::sc_pending_activity() ? "watchdog: run exceeded run.max_sim_time"
                                           : "deadlock: no activity left")
        << " at " << m->sim_ns << " ns (kernel " << (m->gpu.finished() ? "finished" : "not finished") << ")";
     r.problems.push_back(os.str());
   }
+  if (!m->gpu.source_error().empty()) {
+    r.input_error = m->gpu.source_error();
+    r.problems.push_back("bad input: " + r.input_error);
+  }
   for (auto& msg : m->oracle.messages()) r.problems.push_back(msg);
   for (const auto& e : m->error_counters())
     if (*e.value) r.problems.push_back(std::to_string(*e.value) + " " + e.desc + " (errors." + e.name + ")");
   if (m->oracle.s_mismatches > m->oracle.messages().size())
     r.problems.push_back(std::to_string(m->oracle.s_mismatches) + " data mismatches in all");
-  r.exit_code = r.problems.empty() ? 0 : 1;
+  r.exit_code = !r.input_error.empty() ? 2 : r.problems.empty() ? 0 : 1;
   r.stats = m->stats.to_json();
   r.summary = m->summary(r);
   return r;

@@ -15,7 +15,8 @@
 namespace hmmsim::sim {
 
 struct RunResult {
-  int exit_code = 0;              // 0 ok, 1 failed expectation / fatal simulated error
+  int exit_code = 0;              // 0 ok, 1 failed expectation / fatal simulated error, 2 bad input
+  std::string input_error;        // bad input found while running (a malformed trace)
   std::vector<std::string> problems;
   nlohmann::json stats;
   std::string summary;

@@ -1,5 +1,7 @@
 #include "tlm_bridge/root_complex.h"
 
+#include "common/byte_runs.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -23,14 +25,23 @@ bool RootComplex::copy(tlm::tlm_generic_payload& t) {
     const host::Pfn f = host::PhysMem::pfn_of(a);
     if (!m_mem.valid(f) || (t.is_write() && f == m_mem.zero_pfn())) return false;
   }
-  while (len) {
-    const uint64_t off = pa & 4095, n = std::min<uint64_t>(len, 4096 - off);
-    if (t.is_read())
-      m_mem.read(host::PhysMem::pfn_of(pa), off, p, n);
-    else
-      m_mem.write(host::PhysMem::pfn_of(pa), off, p, n);
-    pa += n, p += n, len -= n;
+  auto each_page = [&](uint64_t a, uint8_t* d, uint64_t n, bool write) {
+    while (n) {
+      const uint64_t off = a & 4095, k = std::min<uint64_t>(n, 4096 - off);
+      if (write)
+        m_mem.write(host::PhysMem::pfn_of(a), off, d, k);
+      else
+        m_mem.read(host::PhysMem::pfn_of(a), off, d, k);
+      a += k, d += k, n -= k;
+    }
+  };
+  if (t.is_read()) {
+    each_page(pa, p, len, false);
+    return true;
   }
+  // A scattered warp store writes only its lanes' bytes.
+  common::for_each_enabled_run(t.get_byte_enable_ptr(), t.get_byte_enable_length(), len,
+                               [&](uint64_t off, uint64_t n) { each_page(pa + off, p + off, n, true); });
   return true;
 }
 

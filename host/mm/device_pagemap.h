@@ -60,7 +60,8 @@ class DevicePagemaps {
 // The machine's memory: system RAM plus registered device memory, and the
 // reverse map of both.
 struct HostSystem {
-  explicit HostSystem(uint64_t ram_frames) : phys(ram_frames) {}
+  explicit HostSystem(uint64_t ram_frames, common::DataMode mode = common::DataMode::Full)
+      : phys(ram_frames, mode) {}
   PhysMem phys;
   DevicePagemaps pagemaps;
   Rmap rmap;

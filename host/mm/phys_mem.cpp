@@ -8,8 +8,15 @@
 
 namespace hmmsim::host {
 
-PhysMem::PhysMem(uint64_t frames) : m_ref(frames, 0), m_data(frames) {
+namespace {
+uint64_t checked_frames(uint64_t frames) {
   if (frames < 2) throw std::invalid_argument("PhysMem needs at least 2 frames");
+  return frames;
+}
+}  // namespace
+
+PhysMem::PhysMem(uint64_t frames, common::DataMode mode)
+    : m_ref(checked_frames(frames), 0), m_data(mode, frames) {
   m_ref[0] = 1;  // zero page: permanently referenced
   m_free.reserve(frames - 1);
   for (uint64_t f = frames - 1; f >= 1; --f) m_free.push_back(f);
@@ -24,7 +31,7 @@ Pfn PhysMem::alloc() {
   Pfn pfn = m_free.back();
   m_free.pop_back();
   m_ref[pfn] = 1;
-  m_data[pfn].reset();  // reads as zeros
+  m_data.clear(pfn);  // reads as zeros
   ++s_allocs;
   return pfn;
 }
@@ -35,7 +42,7 @@ Pfn PhysMem::take_run(Pfn first, uint64_t n) {
                m_free.end());
   for (Pfn p = first; p < first + n; ++p) {
     m_ref[p] = 1;
-    m_data[p].reset();
+    m_data.clear(p);
     ++s_allocs;
   }
   return first;
@@ -49,7 +56,13 @@ Pfn PhysMem::alloc_contiguous(uint64_t n) {
   uint64_t run = 0;
   for (Pfn f = 1; f < m_ref.size(); ++f) {
     run = m_ref[f] == 0 ? run + 1 : 0;
-    if (run == n) return take_run(f + 1 - n, n);
+    if (run == n) {
+      // Device rings: the driver reads back what the device wrote, so they
+      // keep real bytes in every data mode.
+      const Pfn first = take_run(f + 1 - n, n);
+      for (Pfn p = first; p < first + n; ++p) m_data.keep_bytes(p);
+      return first;
+    }
   }
   return kNoPfn;
 }
@@ -78,44 +91,25 @@ void PhysMem::put(Pfn pfn) {
   assert(valid(pfn));
   if (pfn == zero_pfn()) return;
   if (--m_ref[pfn] == 0) {
-    m_data[pfn].reset();
+    m_data.clear(pfn);
     m_free.push_back(pfn);
     ++s_frees;
   }
 }
 
-PhysMem::Page& PhysMem::materialise(Pfn pfn) {
-  auto& p = m_data[pfn];
-  if (!p) {
-    p = std::make_unique<Page>();
-    p->fill(0);
-  }
-  return *p;
-}
-
 void PhysMem::read(Pfn pfn, uint64_t off, void* dst, uint64_t len) const {
   assert(pfn < m_ref.size() && off + len <= kPageSize);
-  const auto& p = m_data[pfn];
-  if (p)
-    std::memcpy(dst, p->data() + off, len);
-  else
-    std::memset(dst, 0, len);
+  m_data.read(pfn, off, dst, len);
 }
 
 void PhysMem::write(Pfn pfn, uint64_t off, const void* src, uint64_t len) {
   assert(valid(pfn) && off + len <= kPageSize);
   assert(pfn != zero_pfn() && "write to the shared zero page");
-  std::memcpy(materialise(pfn).data() + off, src, len);
+  m_data.write(pfn, off, src, len);
 }
 
-void PhysMem::copy_page(Pfn dst, Pfn src) {
-  if (!m_data[src]) {
-    clear_page(dst);
-    return;
-  }
-  materialise(dst) = *m_data[src];
-}
+void PhysMem::copy_page(Pfn dst, Pfn src) { m_data.copy(dst, src); }
 
-void PhysMem::clear_page(Pfn pfn) { m_data[pfn].reset(); }
+void PhysMem::clear_page(Pfn pfn) { m_data.clear(pfn); }
 
 }  // namespace hmmsim::host

@@ -1,11 +1,10 @@
 #pragma once
-// System RAM: page frames with reference counts and real contents.
-// Contents are allocated lazily: a frame never written reads as zeros.
-#include <array>
+// System RAM: page frames with reference counts and contents in the run's
+// data mode (common/page_store.h): a frame never written reads as zeros.
 #include <cstdint>
-#include <memory>
 #include <vector>
 
+#include "common/page_store.h"
 #include "host/common/status.h"
 
 namespace hmmsim::host {
@@ -16,7 +15,9 @@ constexpr Pfn kNoPfn = ~0ull;
 class PhysMem {
  public:
   // `frames` system pages; frame 0 is the shared zero page and never freed.
-  explicit PhysMem(uint64_t frames);
+  explicit PhysMem(uint64_t frames, common::DataMode mode = common::DataMode::Full);
+  common::DataMode data_mode() const { return m_data.mode(); }
+  uint64_t data_bytes() const { return m_data.bytes_held(); }
 
   Pfn zero_pfn() const { return 0; }
   uint64_t frames() const { return m_ref.size(); }
@@ -24,7 +25,8 @@ class PhysMem {
 
   // A zero-filled frame with refcount 1, or kNoPfn when memory is exhausted.
   Pfn alloc();
-  // `n` physically contiguous frames (for device rings), lowest first.
+  // `n` physically contiguous frames (for device rings), lowest first; they
+  // keep real bytes whatever the data mode.
   Pfn alloc_contiguous(uint64_t n);
   // A 2 MiB folio: 512 contiguous frames, 2 MiB aligned, each with refcount 1.
   // kNoPfn when no aligned run is free (callers fall back to 4 KiB pages).
@@ -51,11 +53,8 @@ class PhysMem {
   uint64_t s_frees = 0;
 
  private:
-  using Page = std::array<uint8_t, kPageSize>;
-  Page& materialise(Pfn pfn);
-
   std::vector<uint32_t> m_ref;
-  std::vector<std::unique_ptr<Page>> m_data;
+  common::PageStore m_data;
   std::vector<Pfn> m_free;  // LIFO, lowest frame first when fresh: deterministic
   uint32_t m_fail_next = 0;
   Pfn take_run(Pfn first, uint64_t n);

@@ -10,13 +10,13 @@
 #include "hw/gpu.h"
 #include "hwref/gpu_regs.h"
 #include "hwref/page_table_format.h"
+#include "tests/hw/list_kernel.h"
 #include "tests/hw/pt_builder.h"
 #include "tests/hw/sc_test_support.h"
 
 using hmmsim::hw::Gpu;
 using hmmsim::hw::GpuSpec;
 using hmmsim::hw::IAccessObserver;
-using hmmsim::hw::WarpOp;
 using hmmsim::hwref::CeDir;
 namespace bar0 = hmmsim::hwref::bar0;
 namespace pt = hmmsim::hwref::pt;
@@ -323,14 +323,17 @@ namespace {
 struct Recorder : IAccessObserver {
   struct Rec {
     unsigned sm, warp;
-    WarpOp op;
+    bool write;
+    uint64_t va;
     std::vector<uint8_t> data;
-    uint64_t time_ps;
   };
   std::vector<Rec> recs;
   unsigned fatal = 0;
-  void on_access(unsigned sm, unsigned warp, const WarpOp& op, const uint8_t* data, uint64_t time_ps) override {
-    recs.push_back({sm, warp, op, std::vector<uint8_t>(data, data + op.bytes), time_ps});
+  void on_load(unsigned sm, unsigned warp, uint64_t va, const uint8_t* data, uint32_t len) override {
+    recs.push_back({sm, warp, false, va, std::vector<uint8_t>(data, data + len)});
+  }
+  void on_store(unsigned sm, unsigned warp, uint64_t va, const uint8_t* data, const uint8_t*, uint32_t len) override {
+    recs.push_back({sm, warp, true, va, std::vector<uint8_t>(data, data + len)});
   }
   void on_fatal(unsigned, unsigned, uint64_t, uint64_t) override { ++fatal; }
 };
@@ -356,12 +359,10 @@ TEST(GpuSm, WarpsOnPreMappedPagesCompleteAndLoadsSeeStores) {
   const auto host_data = pattern(64, 77);
   std::copy(host_data.begin(), host_data.end(), b.host.mem.begin() + kHostPaB + 0x40);
 
-  const WarpOp st0{kVaA + 0x100, 128, true, 1000, 3, 2};
-  const WarpOp ld0{kVaA + 0x100, 128, false, 0, 1, 0};
-  const WarpOp st1{kVaA + 0x800, 64, true, 7, 0x10000, 0};
-  const WarpOp ld1{kVaA + 0x800, 64, false, 0, 1, 0};
-  const WarpOp ld2{kVaB + 0x40, 64, false, 0, 1, 0};
-  b.gpu.sm(0).load({{st0, ld0}, {st1, ld1}, {ld2}});
+  // Each store is followed by a load of what it wrote, which must wait for it.
+  ListKernel k({{{st(kVaA + 0x100, 128, 1000, 3), ld(kVaA + 0x100, 128)},
+                 {st(kVaA + 0x800, 64, 7, 0x10000), ld(kVaA + 0x800, 64)},
+                 {ld(kVaB + 0x40, 64)}}});
   Recorder rec;
   b.gpu.sm(0).set_observer(&rec);
   bool done = false;
@@ -369,7 +370,7 @@ TEST(GpuSm, WarpsOnPreMappedPagesCompleteAndLoadsSeeStores) {
   b.drv.body = [&] {
     b.w64(bar0::kPdbLo, ptb.root());
     t_launch = now_ps();
-    b.gpu.launch();
+    b.gpu.launch(k);
     sc_core::wait(b.gpu.kernel_done());
     t_done = now_ps();
     done = b.gpu.finished();
@@ -382,8 +383,8 @@ TEST(GpuSm, WarpsOnPreMappedPagesCompleteAndLoadsSeeStores) {
   const Recorder::Rec *s0 = nullptr, *l0 = nullptr, *s1 = nullptr, *l1 = nullptr, *l2 = nullptr;
   for (auto& r : rec.recs) {
     EXPECT_EQ(r.sm, 0u);
-    if (r.warp == 0) (r.op.write ? s0 : l0) = &r;
-    if (r.warp == 1) (r.op.write ? s1 : l1) = &r;
+    if (r.warp == 0) (r.write ? s0 : l0) = &r;
+    if (r.warp == 1) (r.write ? s1 : l1) = &r;
     if (r.warp == 2) l2 = &r;
   }
   ASSERT_TRUE(s0 && l0 && s1 && l1 && l2);
@@ -392,25 +393,30 @@ TEST(GpuSm, WarpsOnPreMappedPagesCompleteAndLoadsSeeStores) {
   EXPECT_EQ(s1->data, words(7, 0x10000, 64));
   EXPECT_EQ(l1->data, words(7, 0x10000, 64));
   EXPECT_EQ(l2->data, host_data);
-  EXPECT_GT(l0->time_ps, s0->time_ps);
-  EXPECT_GT(l1->time_ps, s1->time_ps);
+  EXPECT_LT(s0, l0);  // recorded in completion order
+  EXPECT_LT(s1, l1);
   // The stores really are in VRAM at the mapped frame.
   EXPECT_EQ(b.vram(kPaA + 0x100, 128), words(1000, 3, 128));
   EXPECT_EQ(b.vram(kPaA + 0x800, 64), words(7, 0x10000, 64));
 
-  const auto& sm = b.gpu.sm(0);
-  EXPECT_EQ(sm.s_stores, 2u);
-  EXPECT_EQ(sm.s_loads, 3u);
-  EXPECT_EQ(sm.s_instructions, 5u);
-  EXPECT_EQ(sm.s_bytes, 128u * 2 + 64u * 3);
-  EXPECT_EQ(sm.s_faults, 0u);
-  EXPECT_EQ(sm.s_access_errors, 0u);
-  EXPECT_EQ(sm.s_remote_accesses, 1u);
-  EXPECT_EQ(sm.s_tlb_misses, 2u);  // one walk per page
-  EXPECT_EQ(sm.s_tlb_hits, 3u);
+  const auto& sm = b.gpu.sm(0).c;
+  EXPECT_EQ(sm.stores, 2u);
+  EXPECT_EQ(sm.loads, 3u);
+  EXPECT_EQ(sm.instructions, 5u);
+  EXPECT_EQ(sm.bytes, 128u * 2 + 64u * 3);
+  EXPECT_EQ(sm.lanes, 32u * 2 + 16u * 3);
+  EXPECT_EQ(sm.lines, 5u);       // every access lies within one 128-byte line
+  EXPECT_EQ(sm.sectors, 4u * 2 + 2u * 3);
+  EXPECT_EQ(sm.pages, 5u);
+  EXPECT_EQ(sm.ctas, 1u);
+  EXPECT_EQ(sm.faults, 0u);
+  EXPECT_EQ(sm.access_errors, 0u);
+  EXPECT_EQ(sm.remote_lines, 1u);
+  EXPECT_EQ(sm.tlb_misses, 2u);  // one walk per page
+  EXPECT_EQ(sm.tlb_hits, 3u);
   EXPECT_EQ(b.gpu.gmmu().s_walks, 2u);
   EXPECT_EQ(b.gpu.gmmu().s_faults, 0u);
-  EXPECT_EQ(ps(sm.finish_time()), t_done);
+  EXPECT_EQ(ps(b.gpu.sm(0).finish_time()), t_done);
   ASSERT_EQ(b.host.reads.size(), 1u);  // the remote load went upstream
   EXPECT_EQ(b.host.reads[0], std::make_pair(kHostPaB + 0x40, 64u));
 }
@@ -421,20 +427,22 @@ TEST(GpuSm, KernelDoneNotBeforeTheLastAccessCompletes) {
   constexpr uint64_t kVa = 0x100000000000ull, kHostPa = 0x300000;
   PtBuilder ptb(b.gpu.vram().core(), 0x100000);
   ptb.map(kVa, kHostPa, pt::Aperture::SysCoherent, true);
-  b.gpu.sm(0).load({{WarpOp{kVa, 64, false, 0, 1, 0}}});
+  ListKernel k({{{ld(kVa, 64)}}});
   Recorder rec;
   b.gpu.sm(0).set_observer(&rec);
-  uint64_t t_done = 0;
+  uint64_t t_launch = 0, t_done = 0;
   b.drv.body = [&] {
     b.w64(bar0::kPdbLo, ptb.root());
-    b.gpu.launch();
+    t_launch = now_ps();
+    b.gpu.launch(k);
     sc_core::wait(b.gpu.kernel_done());
     t_done = now_ps();
   };
   sc_core::sc_start();
   ASSERT_EQ(rec.recs.size(), 1u);
-  EXPECT_GE(t_done, rec.recs[0].time_ps);
-  EXPECT_GE(ps(b.gpu.sm(0).finish_time()), rec.recs[0].time_ps);
+  // The one load waits 1000 ns for system memory: the kernel cannot end sooner.
+  EXPECT_GE(t_done, t_launch + 1000000);
+  EXPECT_GE(ps(b.gpu.sm(0).finish_time()), t_launch + 1000000);
 }
 
 TEST(GpuBar0, IntrStatusLatchesCopyInterruptUntilWrittenOne) {

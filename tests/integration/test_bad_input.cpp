@@ -72,9 +72,11 @@ TEST(BadInput, MachineTooLargeOrTooSmallIsABadConfig) {
                            " --set gpu.sms=1024 --set gpu.l1_tlb.entries=65536 -q");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("--set: gpu.l1_tlb.entries"), std::string::npos) << r.out;
+  // 2 GiB of buffers (no cap on instructions any more: warps stream them)
+  // still need host RAM to hold them.
   r = run_hmmsim("run " + source("configs/default.yaml") + " --set workload.pages=262144 --set workload.access_bytes=4 -q");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("8M warp instructions"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host.ram: too small for the workload's buffers"), std::string::npos) << r.out;
   r = run_hmmsim("run " + source("configs/default.yaml") + " --set host.ram=1MiB -q");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("host.ram: too small"), std::string::npos) << r.out;

@@ -26,13 +26,6 @@ std::vector<uint8_t> ramp(uint64_t len, uint8_t first) {
   return v;
 }
 
-hw::WarpOp op_of(uint64_t va, uint32_t bytes, bool write) {
-  hw::WarpOp op;
-  op.va = va;
-  op.bytes = bytes;
-  op.write = write;
-  return op;
-}
 
 TEST(DataOracleTest, UntouchedBytesAreExpectedZero) {
   DataOracle o;
@@ -107,11 +100,11 @@ TEST(DataOracleTest, MismatchOnUntouchedMemoryExpectsZero) {
 TEST(DataOracleTest, GpuStoreUpdatesExpectationAndLaterLoadPasses) {
   DataOracle o;
   const std::vector<uint8_t> stored = ramp(128, 0x40);
-  o.on_access(1, 3, op_of(kBase + 0x1000 + 256, 128, true), stored.data(), 1000);
+  o.on_store(1, 3, kBase + 0x1000 + 256, stored.data(), nullptr, 128);
   EXPECT_EQ(o.s_checks, 0u);  // a store is not a check
   EXPECT_EQ(expected_of(o, kBase + 0x1000 + 256, 128), stored);
 
-  o.on_access(0, 2, op_of(kBase + 0x1000 + 256, 128, false), stored.data(), 2000);
+  o.on_load(0, 2, kBase + 0x1000 + 256, stored.data(), 128);
   EXPECT_EQ(o.s_checks, 1u);
   EXPECT_EQ(o.s_checked_bytes, 128u);
   EXPECT_EQ(o.s_mismatches, 0u);
@@ -119,10 +112,56 @@ TEST(DataOracleTest, GpuStoreUpdatesExpectationAndLaterLoadPasses) {
 
   // A stale load (the old zeros) is caught and names the loading warp.
   const std::vector<uint8_t> stale(128, 0);
-  o.on_access(1, 3, op_of(kBase + 0x1000 + 256, 128, false), stale.data(), 3000);
+  o.on_load(1, 3, kBase + 0x1000 + 256, stale.data(), 128);
   EXPECT_EQ(o.s_mismatches, 1u);
   ASSERT_EQ(o.messages().size(), 1u);
   EXPECT_EQ(o.messages()[0], "gpu sm1 warp3: data mismatch at va 0x7f0000001100: expected 0x40, read 0x0");
+}
+
+TEST(DataOracleTest, StoreWritesOnlyEnabledBytes) {
+  DataOracle o;
+  o.wrote(kBase, ramp(16, 1).data(), 16);
+  const std::vector<uint8_t> data(16, 0xAB);
+  std::vector<uint8_t> enable(16, 0);
+  enable[2] = enable[3] = enable[9] = 0xff;  // a scattered store: lanes 2-3 and 9
+  o.on_store(0, 0, kBase, data.data(), enable.data(), 16);
+  std::vector<uint8_t> want = ramp(16, 1);
+  want[2] = want[3] = want[9] = 0xAB;
+  EXPECT_EQ(expected_of(o, kBase, 16), want);
+}
+
+TEST(DataOracleTest, TagModeKeepsOneWordPerPageRepeated) {
+  DataOracle o(common::DataMode::Tag);
+  std::vector<uint8_t> page(4096);
+  DataOracle::fill_version(page.data(), kBase, 4096, 0x1122334455667788ull);
+  o.wrote(kBase, page.data(), 4096);
+  EXPECT_EQ(o.pages_tracked(), 1u);
+  // Any range reads as the word repeated, aligned to the address.
+  std::vector<uint8_t> want(5);
+  DataOracle::fill_version(want.data(), kBase + 0x13, 5, 0x1122334455667788ull);
+  EXPECT_EQ(expected_of(o, kBase + 0x13, 5), want);
+  EXPECT_EQ(want[0], 0x55);  // byte 3 of the little-endian word
+  EXPECT_TRUE(o.check(kBase + 0x13, want.data(), 5, "cpu"));
+  // A newer version written to part of the page is the page's version now.
+  std::vector<uint8_t> v2(128);
+  DataOracle::fill_version(v2.data(), kBase + 256, 128, 42);
+  o.on_store(0, 0, kBase + 256, v2.data(), nullptr, 128);
+  std::vector<uint8_t> old(8);
+  DataOracle::fill_version(old.data(), kBase + 2048, 8, 0x1122334455667788ull);
+  EXPECT_FALSE(o.check(kBase + 2048, old.data(), 8, "stale"));
+  EXPECT_EQ(o.s_mismatches, 1u);
+  // Untouched pages are version 0: zeros, as in full mode.
+  EXPECT_EQ(expected_of(o, kBase + 0x5000, 16), std::vector<uint8_t>(16, 0));
+}
+
+TEST(DataOracleTest, OffModeChecksNothing) {
+  DataOracle o(common::DataMode::Off);
+  const uint8_t one = 1;
+  o.wrote(kBase, &one, 1);
+  EXPECT_TRUE(o.check(kBase, &one, 1, "cpu"));
+  o.on_load(0, 0, kBase, &one, 1);
+  EXPECT_EQ(o.s_checks, 0u);
+  EXPECT_EQ(o.pages_tracked(), 0u);
 }
 
 TEST(DataOracleTest, FatalFaultIsCountedAndRecorded) {

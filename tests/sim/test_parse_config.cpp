@@ -171,16 +171,16 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
   EXPECT_EQ(error_of("gpus: 2\n"),
             "t.yaml:1: gpus: unknown key; allowed keys here: driver, gpu, host, pcie, run, workload");
   EXPECT_EQ(error_of("run:\n  seed: 2\n  seeds: 3\n"),
-            "t.yaml:3: run.seeds: unknown key; allowed keys here: max_sim_time, seed");
+            "t.yaml:3: run.seeds: unknown key; allowed keys here: data, max_sim_time, seed");
   EXPECT_EQ(error_of("host:\n  rams: 1GiB\n"),
             "t.yaml:2: host.rams: unknown key; allowed keys here: cpu_page_access, "
             "dram_bandwidth_gbps, dram_latency, posted_write, ram");
   EXPECT_EQ(error_of("pcie:\n  gen: 3\n  width: 8\n"),
             "t.yaml:3: pcie.width: unknown key; allowed keys here: dllp_overhead, gen, lanes, "
             "latency, max_payload, max_read_request, tlp_overhead");
-  EXPECT_EQ(error_of("gpu:\n  sm: 4\n"),
-            "t.yaml:2: gpu.sm: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, l1_tlb, sms, vram");
+  EXPECT_EQ(error_of("gpu:\n  sm_count: 4\n"),
+            "t.yaml:2: gpu.sm_count: unknown key; allowed keys here: bar0_access, clock_mhz, "
+            "copy_engine, gmmu, l1_tlb, sm, sms, vram");
   EXPECT_EQ(error_of("gpu:\n  l1_tlb: {entries: 32, assoc: 4}\n"),
             "t.yaml:2: gpu.l1_tlb.assoc: unknown key; allowed keys here: entries, hit_cycles, ways");
   EXPECT_EQ(error_of("gpu:\n  gmmu:\n    walker: 4\n"),
@@ -247,12 +247,22 @@ TEST(ParseConfigTest, TlbEntriesOverAllSmsAreCapped) {
   EXPECT_EQ(c.gpu.l1_tlb.entries, 1048576u);
 }
 
-TEST(ParseConfigTest, WorkloadInstructionCountIsCapped) {
-  // 3 x 2731 x 1024 > 8M; 3 x 2730 x 1024 fits.
-  EXPECT_EQ(error_of("workload:\n  pages: 2731\n  access_bytes: 4\n"),
-            "t.yaml:2: workload.pages: workload.pages x (4096 / access_bytes) x 3 exceeds 8M warp "
-            "instructions");
-  EXPECT_EQ(parse_text("workload:\n  pages: 2730\n  access_bytes: 4\n").workload.pages, 2730u);
+TEST(ParseConfigTest, LongWorkloadsAreNotCappedByInstructionCount) {
+  // Warps stream their instructions: 3 x 2731 x 1024 > 8M is fine now.
+  EXPECT_EQ(parse_text("workload:\n  pages: 2731\n  access_bytes: 4\n").workload.pages, 2731u);
+}
+
+TEST(ParseConfigTest, DataModeAndSmLimits) {
+  const SimConfig c = parse_text("run: {data: tag}\ngpu:\n  sm: {max_warps: 8, compute_cycles: 2}\n"
+                                 "workload: {warps_per_sm: 8}\n");
+  EXPECT_EQ(c.run.data, common::DataMode::Tag);
+  EXPECT_EQ(c.gpu.sm.data, common::DataMode::Tag);  // the SMs learn the mode from run.data
+  EXPECT_EQ(c.gpu.sm.max_warps, 8u);
+  EXPECT_EQ(c.gpu.sm.compute_cycles, 2u);
+  EXPECT_EQ(error_of("run: {data: bytes}\n"),
+            "t.yaml:1: run.data: expected one of [full, tag, off], got 'bytes'");
+  EXPECT_EQ(error_of("gpu:\n  sm: {max_warps: 2}\nworkload:\n  warps_per_sm: 3\n"),
+            "t.yaml:4: workload.warps_per_sm: exceeds gpu.sm.max_warps (2)");
 }
 
 TEST(ParseConfigTest, VramMustHoldThePageTables) {
@@ -416,7 +426,7 @@ TEST(ParseConfigTest, OverrideErrorsSaySet) {
   apply_override(doc2, "gpu.warp_size=32");
   EXPECT_EQ(error_of_doc(doc2),
             "--set: gpu.warp_size: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, l1_tlb, sms, vram");
+            "copy_engine, gmmu, l1_tlb, sm, sms, vram");
 
   ConfigDoc doc3 = load_config_file(kDefaultFile);
   apply_override(doc3, "host.ram=1MiB");

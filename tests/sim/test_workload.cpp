@@ -13,10 +13,61 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
+// A memory instruction of the kernel, seen as the byte range it covers.
+struct Op {
+  uint64_t va;
+  uint32_t bytes;
+  bool write;
+  uint32_t value, stride;
+};
+
+// The plan with its kernel drained: [cta][warp] -> memory ops; the compute
+// instructions between them are counted.
+struct Planned : WorkloadPlan {
+  std::vector<std::vector<std::vector<Op>>> warps;
+  uint64_t compute = 0;
+  bool lanes_contiguous = true;
+};
+
+Planned drain(const WorkloadPlan& plan) {
+  Planned p;
+  static_cast<WorkloadPlan&>(p) = plan;
+  auto k = make_vector_update(p);
+  hw::CtaWork cta;
+  while (k->next_cta(cta)) {
+    p.warps.emplace_back();
+    for (auto& stream : cta.warps) {
+      std::vector<Op> ops;
+      hw::WarpInstr in;
+      while (stream->next(in)) {
+        if (!in.is_memory()) {
+          ++p.compute;
+          continue;
+        }
+        const unsigned first = __builtin_ctz(in.mask), lanes = __builtin_popcount(in.mask);
+        for (unsigned i = 1; i < lanes; ++i)
+          p.lanes_contiguous &= in.addr[first + i] == in.addr[first] + uint64_t(i) * in.width;
+        const Op op{in.addr[first], lanes * in.width, in.cls == hw::InstrClass::Store, in.value, in.stride};
+        // Chunks wider than 512 bytes take several contiguous instructions: one op here.
+        if (!ops.empty() && ops.back().write == op.write && ops.back().va + ops.back().bytes == op.va &&
+            op.va % plan.spec.access_bytes != 0) {
+          ops.back().bytes += op.bytes;
+          continue;
+        }
+        ops.push_back(op);
+      }
+      p.warps.back().push_back(std::move(ops));
+    }
+  }
+  return p;
+}
+
+Planned plan(const WorkloadSpec& w, unsigned sms) { return drain(plan_workload(w, sms)); }
+
 bool inside(const Buffer& b, uint64_t va, uint64_t len) { return va >= b.va && va + len <= b.va + b.bytes; }
 bool overlaps(const Buffer& b, uint64_t va, uint64_t len) { return va < b.va + b.bytes && b.va < va + len; }
 
-uint64_t count_ops(const WorkloadPlan& p, bool write) {
+uint64_t count_ops(const Planned& p, bool write) {
   uint64_t n = 0;
   for (const auto& sm : p.warps)
     for (const auto& warp : sm)
@@ -28,7 +79,7 @@ uint64_t count_ops(const WorkloadPlan& p, bool write) {
 // and within one page; each warp executes (load in, [load lut], store out)
 // for consecutive chunks; all chunks are covered exactly once; stores write
 // in + 1 for every lane. `sizes` gets the number of chunks per warp.
-void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
+void check_slices(const Planned& p, const WorkloadSpec& w, unsigned sms,
                   std::vector<uint64_t>* sizes_out = nullptr) {
   const Buffer& in = p.buffers.at(0);
   const Buffer& out = p.buffers.at(1);
@@ -38,7 +89,9 @@ void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
   std::vector<int> seen(chunks, 0);
   std::vector<uint64_t> sizes;
   ASSERT_EQ(w.access_bytes % 4, 0u);
-  EXPECT_EQ(p.warps.size(), sms);
+  EXPECT_EQ(p.warps.size(), sms);  // one CTA per SM
+  EXPECT_TRUE(p.lanes_contiguous);
+  EXPECT_EQ(p.compute, chunks * p.compute_per_chunk);
   for (unsigned s = 0; s < p.warps.size(); ++s) {
     EXPECT_EQ(p.warps[s].size(), w.warps_per_sm);
     for (unsigned wi = 0; wi < p.warps[s].size(); ++wi) {
@@ -47,8 +100,8 @@ void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
       EXPECT_EQ(ops.size() % per_chunk, 0u);
       uint64_t prev_off = 0;
       for (size_t i = 0; i + per_chunk <= ops.size(); i += per_chunk) {
-        const hw::WarpOp& ld = ops[i];
-        const hw::WarpOp& st = ops[i + per_chunk - 1];
+        const Op& ld = ops[i];
+        const Op& st = ops[i + per_chunk - 1];
         ASSERT_FALSE(ld.write);
         ASSERT_TRUE(inside(in, ld.va, ld.bytes));
         const uint64_t off = ld.va - in.va;
@@ -61,7 +114,7 @@ void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
         EXPECT_EQ(ld.bytes, w.access_bytes);
         EXPECT_LE((ld.va & 4095) + ld.bytes, 4096u);
         if (lut) {
-          const hw::WarpOp& lu = ops[i + 1];
+          const Op& lu = ops[i + 1];
           const Buffer& t = p.buffers.at(2);
           EXPECT_FALSE(lu.write);
           EXPECT_EQ(lu.va, t.va + off % t.bytes);
@@ -70,7 +123,6 @@ void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
         EXPECT_TRUE(st.write);
         EXPECT_EQ(st.va, out.va + off);
         EXPECT_EQ(st.bytes, w.access_bytes);
-        EXPECT_EQ(st.gap_cycles, w.gap_cycles);
         // Lane j stores value + j * stride, which must be in[k + j] + 1.
         for (uint32_t j = 0; j < st.bytes / 4; ++j)
           ASSERT_EQ(st.value + j * st.stride, WorkloadPlan::init_word(in, off + 4 * j) + 1)
@@ -85,7 +137,7 @@ void check_slices(const WorkloadPlan& p, const WorkloadSpec& w, unsigned sms,
 
 TEST(WorkloadPlanTest, DefaultBuffersSitInSeparate2MiBBlocks) {
   const WorkloadSpec w;
-  const WorkloadPlan p = plan_workload(w, 2);
+  const Planned p = plan(w, 2);
   ASSERT_EQ(p.buffers.size(), 3u);
   const Buffer& in = p.buffers[0];
   const Buffer& out = p.buffers[1];
@@ -108,7 +160,7 @@ TEST(WorkloadPlanTest, DefaultBuffersSitInSeparate2MiBBlocks) {
 }
 
 TEST(WorkloadPlanTest, DefaultTotalsMatchTheOps) {
-  const WorkloadPlan p = plan_workload(WorkloadSpec{}, 2);
+  const Planned p = plan(WorkloadSpec{}, 2);
   EXPECT_EQ(p.gpu_loads, 1024u);  // 512 chunks x (in + lut)
   EXPECT_EQ(p.gpu_stores, 512u);
   EXPECT_EQ(count_ops(p, false), p.gpu_loads);
@@ -117,7 +169,7 @@ TEST(WorkloadPlanTest, DefaultTotalsMatchTheOps) {
 
 TEST(WorkloadPlanTest, DefaultWarpsOwnEqualContiguousSlices) {
   const WorkloadSpec w;
-  const WorkloadPlan p = plan_workload(w, 2);
+  const Planned p = plan(w, 2);
   std::vector<uint64_t> sizes;
   ASSERT_NO_FATAL_FAILURE(check_slices(p, w, 2, &sizes));
   ASSERT_EQ(sizes.size(), 8u);
@@ -126,7 +178,7 @@ TEST(WorkloadPlanTest, DefaultWarpsOwnEqualContiguousSlices) {
 
 TEST(WorkloadPlanTest, StoreValuesFollowTheCpuInit) {
   const WorkloadSpec w;
-  const WorkloadPlan p = plan_workload(w, 2);
+  const Planned p = plan(w, 2);
   const Buffer& out = p.buffers[1];
   const uint64_t init = uint64_t(w.cpu_init_pages) * 4096;
   unsigned initialised = 0, beyond = 0;
@@ -157,7 +209,7 @@ TEST(WorkloadPlanTest, UnevenSplitStillCoversEveryChunkOnce) {
   w.lut_cpu_init_pages = 0;
   w.access_bytes = 128;  // 32 chunks over 3 x 5 = 15 warps
   w.warps_per_sm = 5;
-  const WorkloadPlan p = plan_workload(w, 3);
+  const Planned p = plan(w, 3);
   std::vector<uint64_t> sizes;
   ASSERT_NO_FATAL_FAILURE(check_slices(p, w, 3, &sizes));
   uint64_t total = 0;
@@ -175,7 +227,7 @@ TEST(WorkloadPlanTest, WithoutTableThereAreTwoBuffersAndNoTableLoads) {
   WorkloadSpec w;
   w.lut_pages = 0;
   w.lut_cpu_init_pages = 0;
-  const WorkloadPlan p = plan_workload(w, 2);
+  const Planned p = plan(w, 2);
   ASSERT_EQ(p.buffers.size(), 2u);
   EXPECT_EQ(std::string(p.buffers[1].name), "out");
   EXPECT_EQ(p.gpu_loads, 512u);
@@ -194,7 +246,7 @@ TEST(WorkloadPlanTest, LargeBuffersRoundTheStrideUpTo2MiB) {
   WorkloadSpec w;
   w.pages = 513;  // just over 2 MiB per buffer
   w.access_bytes = 4096;
-  WorkloadPlan p = plan_workload(w, 2);
+  Planned p = plan(w, 2);
   ASSERT_EQ(p.buffers.size(), 3u);
   EXPECT_EQ(p.buffers[1].va, w.base_va + 4 * kMiB);
   EXPECT_EQ(p.buffers[2].va, w.base_va + 8 * kMiB);
@@ -202,16 +254,16 @@ TEST(WorkloadPlanTest, LargeBuffersRoundTheStrideUpTo2MiB) {
   check_slices(p, w, 2);
 
   w.pages = 512;  // exactly 2 MiB: no gap
-  p = plan_workload(w, 2);
+  p = plan(w, 2);
   EXPECT_EQ(p.buffers[1].va, w.base_va + 2 * kMiB);
   EXPECT_EQ(p.buffers[2].va, w.base_va + 4 * kMiB);
 }
 
 TEST(WorkloadPlanTest, StrayLoadsGoAfterWarpZeroOfSmZeroOutsideEveryBuffer) {
   WorkloadSpec w;
-  const WorkloadPlan base = plan_workload(w, 2);
+  const Planned base = plan(w, 2);
   w.stray_loads = 3;
-  const WorkloadPlan p = plan_workload(w, 2);
+  const Planned p = plan(w, 2);
   ASSERT_EQ(p.warps[0][0].size(), base.warps[0][0].size() + 3);
   // Everything else is unchanged.
   for (unsigned s = 0; s < 2; ++s)
@@ -229,7 +281,7 @@ TEST(WorkloadPlanTest, StrayLoadsGoAfterWarpZeroOfSmZeroOutsideEveryBuffer) {
     }
   const auto& w0 = p.warps[0][0];
   for (size_t i = w0.size() - 3; i < w0.size(); ++i) {
-    const hw::WarpOp& op = w0[i];
+    const Op& op = w0[i];
     EXPECT_FALSE(op.write);
     EXPECT_GT(op.bytes, 0u);
     EXPECT_LE((op.va & 4095) + op.bytes, 4096u);
@@ -246,7 +298,7 @@ TEST(WorkloadPlanTest, StrayLoadsGoAfterWarpZeroOfSmZeroOutsideEveryBuffer) {
 }
 
 TEST(WorkloadPlanTest, InitWordPattern) {
-  const WorkloadPlan p = plan_workload(WorkloadSpec{}, 2);
+  const Planned p = plan(WorkloadSpec{}, 2);
   const Buffer& in = p.buffers[0];
   const Buffer& out = p.buffers[1];
   const Buffer& lut = p.buffers[2];
