@@ -38,8 +38,15 @@ class TraceFile {
 // Lines of a TraceFile from a given offset, through a small private buffer.
 class LineCursor {
  public:
+  static constexpr size_t kDefaultBuffer = 16 * 1024;
+  // A longer line is not text (e.g. a binary file given as a trace): next()
+  // throws hw::SourceError rather than holding it all in memory.
+  static constexpr size_t kMaxLine = 16 * 1024 * 1024;
   // `line_no` is the 1-based number of the line that starts at `offset`.
-  LineCursor(std::shared_ptr<const TraceFile> f, uint64_t offset = 0, uint64_t line_no = 1);
+  // `buffer` bytes are allocated on the first next() (a reader that knows its
+  // span is short, e.g. one warp, asks for less); longer lines still work.
+  LineCursor(std::shared_ptr<const TraceFile> f, uint64_t offset = 0, uint64_t line_no = 1,
+             size_t buffer = kDefaultBuffer);
   // The next line without its '\n' (and without a trailing '\r'); false at
   // the end of the file. The view stays valid until the next call.
   bool next(std::string_view& line);
@@ -54,7 +61,8 @@ class LineCursor {
   uint64_t m_buf_off = 0;  // file offset of m_buf[0]
   size_t m_len = 0;        // valid bytes in m_buf
   uint64_t m_next;         // file offset of the next unread byte
-  uint64_t m_line_no;
+  uint64_t m_line_no;      // number of the line last returned
+  size_t m_cap;            // buffer size once allocated
   std::string m_long;      // a line longer than the buffer
 };
 
