@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hw/kernel/kernel_source.h"
 #include "sim/config.h"
 #include "sim/platform.h"
 #include "sim/scenario/scenario_runner.h"
@@ -75,6 +76,12 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   std::unique_ptr<Platform> platform;
   try {
     platform = std::make_unique<Platform>(cfg);
+  } catch (const ConfigError& e) {  // a check that needed the program's buffers
+    err << "hmmsim: config error: " << e.what() << "\n";
+    return 2;
+  } catch (const hw::SourceError& e) {  // a trace the program reads is bad
+    err << "hmmsim: bad input: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {  // e.g. memory for an enormous machine
     err << "hmmsim: cannot build the platform from " << config << ": " << e.what() << "\n";
     return 2;
@@ -97,6 +104,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   const bool ok = write("stats.json", r.stats.dump(2) + "\n") && write("stats.txt", platform->stats().to_text()) &&
                   write("summary.txt", r.summary);
   if (!quiet) out << r.summary;
+  if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
   if (!ok) return 2;
   out << "outputs written to " << out_dir << "/ (stats.json, stats.txt, summary.txt)\n";
   if (r.incomplete) {

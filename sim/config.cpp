@@ -115,10 +115,17 @@ void parse_driver(ConfigReader r, host::DriverSpec& s) {
   r.finish();
 }
 
-void parse_workload(ConfigReader r, WorkloadSpec& s) {
-  s.kind = r.choice("kind", s.kind, {"vector_update"});
+void parse_workload(ConfigReader r, WorkloadSpec& s, uint64_t seed) {
+  s.kind = r.choice("kind", s.kind, {"vector_update", "program"});
   s.base_va = r.u64("base_va", s.base_va, 1ull << 21, (1ull << 47) - (1ull << 30));
   if (s.base_va % (2ull << 20)) r.fail("base_va", "must be 2 MiB aligned");
+  if (s.kind == "program") {
+    s.program.base_va = s.base_va;
+    s.program.seed = seed;
+    parse_program(r, s.program);
+    r.finish();
+    return;
+  }
   s.pages = static_cast<uint32_t>(r.u64("pages", s.pages, 1, 256 * 1024));
   // Dependent defaults follow the keys they depend on.
   s.cpu_init_pages = static_cast<uint32_t>(
@@ -153,12 +160,21 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_pcie(root.child("pcie"), c.pcie);
   parse_gpu(root.child("gpu"), c.gpu);
   parse_driver(root.child("driver"), c.driver);
-  parse_workload(root.child("workload"), c.workload);
+  parse_workload(root.child("workload"), c.workload, c.run.seed);
   root.finish();
   c.gpu.sm.data = c.run.data;
   if (c.workload.warps_per_sm > c.gpu.sm.max_warps)
     ConfigReader(root).child("workload").fail("warps_per_sm", "exceeds gpu.sm.max_warps (" +
                                                                   std::to_string(c.gpu.sm.max_warps) + ")");
+  {
+    ConfigReader h = ConfigReader(root).child("host"), v = ConfigReader(root).child("gpu").child("vram");
+    const ConfigError re = h.error("ram", ""), ve = v.error("capacity", "");
+    c.ram_at = {re.file, re.line, re.key};
+    c.vram_at = {ve.file, ve.line, ve.key};
+  }
+  // A program's buffers are known once it is built (traces are scanned):
+  // the platform checks them then.
+  if (c.workload.kind == "program") return c;
   // Cross-block checks: memory the run needs before any policy can help.
   const WorkloadSpec& w = c.workload;
   const uint64_t ring = page_up_bytes(uint64_t(c.driver.fault_buffer_entries) * 32);

@@ -9,6 +9,7 @@
 #include "host/gpu_driver/driver_spec.h"
 #include "hw/gpu.h"
 #include "sim/config_reader.h"
+#include "sim/program.h"
 #include "tlm_bridge/device_bus_tlm.h"
 #include "tlm_bridge/pcie_link.h"
 #include "tlm_bridge/root_complex.h"
@@ -28,10 +29,13 @@ struct HostSpec {
   bridge::RootComplexSpec root;
 };
 
-// vector_update: out[k] = in[k] + 1 over two host buffers, plus reads of a
-// small table the program asked to keep in host memory (remote-mapped).
+// kind vector_update: out[k] = in[k] + 1 over two host buffers, plus reads
+// of a small table the program asked to keep in host memory (remote-mapped).
+// kind program: buffers, steps (kernels from the synthetic library or from
+// traces, CPU writes and reads, ...) and CPU threads (sim/program.h).
 struct WorkloadSpec {
   std::string kind = "vector_update";
+  ProgramSpec program;
   uint64_t base_va = 0x7f0000000000ull;
   uint32_t pages = 16;               // pages per buffer (in, out)
   uint32_t cpu_init_pages = 12;      // pages of `in` the CPU writes before launch
@@ -54,6 +58,9 @@ struct SimConfig {
   hw::GpuSpec gpu;
   host::DriverSpec driver;
   WorkloadSpec workload;
+  // Where host.ram and gpu.vram.capacity were set, for checks made once
+  // the program's buffers are known.
+  Origin ram_at, vram_at;
 };
 
 SimConfig parse_config(const ConfigDoc& doc);

@@ -77,10 +77,14 @@ std::string source_of(const std::map<std::string, std::string>& sources,
   return *best;
 }
 
+ConfigError error_at(const ConfigDoc& doc, const std::string& keypath, int line, const std::string& message) {
+  if (is_overridden(doc, keypath)) return ConfigError(kSetFile, 0, keypath, message);
+  return ConfigError(source_of(doc.sources, doc.file, keypath), line, keypath, message);
+}
+
 [[noreturn]] void throw_at(const ConfigDoc& doc, const std::string& keypath, int line,
                            const std::string& message) {
-  if (is_overridden(doc, keypath)) throw ConfigError(kSetFile, 0, keypath, message);
-  throw ConfigError(source_of(doc.sources, doc.file, keypath), line, keypath, message);
+  throw error_at(doc, keypath, line, message);
 }
 
 // Short rendering of a node for "got '...'" messages; bounded so a huge (or
@@ -654,12 +658,14 @@ void ConfigReader::finish() const {
   }
 }
 
-void ConfigReader::fail(const std::string& key, const std::string& message) const {
-  if (key.empty()) throw_at(*doc_, path_, line_, message);
+ConfigError ConfigReader::error(const std::string& key, const std::string& message) const {
+  if (key.empty()) return error_at(*doc_, path_, line_, message);
   Entry e;
-  if (!find(key, e)) throw_at(*doc_, key_path(key), line_, message);
-  fail_at(key_path(key), e.key.Mark(), message);
+  if (!find(key, e)) return error_at(*doc_, key_path(key), line_, message);
+  return error_at(*doc_, key_path(key), line_of(e.key.Mark()), message);
 }
+
+void ConfigReader::fail(const std::string& key, const std::string& message) const { throw error(key, message); }
 
 void ConfigReader::fail_at(const std::string& keypath, const YAML::Mark& mark,
                            const std::string& message) const {

@@ -113,6 +113,9 @@ class ConfigReader {
   void finish() const;
   // ConfigError located at `key` (or at this map if `key` is empty).
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  // The same error, returned: for checks made after parsing (keep its
+  // file, line and key, and throw a copy with the real message).
+  ConfigError error(const std::string& key, const std::string& message) const;
 
  private:
   // The value of `key` in this map, with the key node (for its line).

@@ -17,34 +17,14 @@ CpuProcess::CpuProcess(sc_core::sc_module_name name, host::AddressSpace& mm, hos
       m_driver(driver),
       m_plan(plan),
       m_spec(spec),
-      m_page_time(page_access_ns, SC_NS),
+      m_mem(mm, page_access_ns),
       m_oracle(oracle),
       m_hooks(std::move(hooks)) {
   SC_HAS_PROCESS(CpuProcess);
   SC_THREAD(run);
 }
 
-bool CpuProcess::touch(uint64_t va, uint8_t* buf, bool write) {
-  sc_time backoff(100, SC_NS);
-  for (;;) {
-    host::Status s = write ? m_mm.cpu_write(va, buf, 4096) : m_mm.cpu_read(va, buf, 4096);
-    if (s == host::Status::Ok) {
-      sc_core::wait(m_page_time);
-      return true;
-    }
-    if (s != host::Status::Again && s != host::Status::Busy) {
-      std::ostringstream os;
-      os << "cpu " << (write ? "store" : "load") << " at 0x" << std::hex << va << " failed: " << host::to_string(s);
-      m_error = os.str();
-      return false;
-    }
-    // Page under migration: the CPU sleeps on the migration entry. A page
-    // that never settles is caught by the run's watchdog.
-    ++s_retries;
-    sc_core::wait(backoff);
-    if (backoff < sc_time(10, sc_core::SC_US)) backoff = backoff * 2;
-  }
-}
+bool CpuProcess::touch(uint64_t va, uint8_t* buf, bool write) { return m_mem.access(va, buf, 4096, write, m_error); }
 
 // The program's meaning, checked from what the CPU reads and not from the
 // plan: every word of `out` the GPU wrote is `in` + 1.
@@ -115,6 +95,7 @@ void CpuProcess::body() {
   }
   if (!m_hooks.kernel_finished()) sc_core::wait(m_hooks.kernel_done());
   m_kernel_end = sc_core::sc_time_stamp();
+  m_hooks.kernel_end();
 
   if (m_spec.cpu_readback) {
     for (const Buffer& b : m_plan.buffers)

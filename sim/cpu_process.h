@@ -11,6 +11,7 @@
 
 #include "host/gpu_driver/gpu_driver.h"
 #include "host/mm/address_space.h"
+#include "sim/cpu_memory.h"
 #include "sim/oracle.h"
 #include "sim/workload.h"
 
@@ -24,6 +25,7 @@ class CpuProcess : public sc_core::sc_module {
     std::function<void()> launch;
     std::function<const sc_core::sc_event&()> kernel_done;
     std::function<bool()> kernel_finished;
+    std::function<void()> kernel_end;
   };
   CpuProcess(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver,
              const WorkloadPlan& plan, const WorkloadSpec& spec, double page_access_ns,
@@ -34,7 +36,8 @@ class CpuProcess : public sc_core::sc_module {
   sc_core::sc_time kernel_start() const { return m_kernel_start; }
   sc_core::sc_time kernel_end() const { return m_kernel_end; }
 
-  uint64_t s_pages_written = 0, s_pages_read = 0, s_pages_touched = 0, s_retries = 0;
+  uint64_t s_pages_written = 0, s_pages_read = 0, s_pages_touched = 0;
+  const uint64_t& retries() const { return m_mem.s_retries; }
   uint64_t s_semantic_errors = 0;
 
  private:
@@ -47,7 +50,7 @@ class CpuProcess : public sc_core::sc_module {
   host::GpuDriver& m_driver;
   const WorkloadPlan& m_plan;
   const WorkloadSpec m_spec;
-  const sc_core::sc_time m_page_time;
+  CpuMemory m_mem;
   DataOracle& m_oracle;
   Hooks m_hooks;
   bool m_done = false;

@@ -53,6 +53,21 @@ void DataOracle::wrote(uint64_t va, const uint8_t* data, uint64_t len) {
   }
 }
 
+void DataOracle::forget(uint64_t va, uint64_t len) {
+  if (m_mode == DataMode::Off) return;
+  static const uint8_t kZero[4096] = {};
+  while (len) {
+    const uint64_t off = va & 4095, n = std::min<uint64_t>(len, 4096 - off);
+    if (off == 0 && n == 4096) {
+      m_pages.erase(va >> 12);
+      m_tags.erase(va >> 12);
+    } else {
+      write_page(va >> 12, off, kZero, n);
+    }
+    va += n, len -= n;
+  }
+}
+
 void DataOracle::expected(uint64_t va, uint8_t* out, uint64_t len) const {
   while (len) {
     const uint64_t off = va & 4095, n = std::min<uint64_t>(len, 4096 - off);

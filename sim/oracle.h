@@ -23,6 +23,8 @@ class DataOracle : public hw::IAccessObserver {
   common::DataMode mode() const { return m_mode; }
 
   void wrote(uint64_t va, const uint8_t* data, uint64_t len);
+  // The range was discarded (munmap, MADV_DONTNEED): it reads zeros again.
+  void forget(uint64_t va, uint64_t len);
   // Compares `data` with the expectation; records the first differences.
   bool check(uint64_t va, const uint8_t* data, uint64_t len, const std::string& who);
   void expected(uint64_t va, uint8_t* out, uint64_t len) const;

@@ -176,6 +176,32 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
   }
 }
 
+uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
+  if (!m_mm) return 0;
+  const uint64_t before = m_stats.s_pages_to_vram;
+  for (uint64_t a = page_down(start); a < end;) {
+    const Vma* vma = m_mm->find_vma(a);
+    if (!vma) {
+      a += kPageSize;
+      continue;
+    }
+    // One 2 MiB block of one VMA at a time, as fault servicing does.
+    const uint64_t stop = std::min({end, vma->end, (a / kBlockBytes + 1) * kBlockBytes});
+    const size_t n = (stop - a) / kPageSize;
+    m_bus.cpu_work(m_spec.costs.per_block_ns);
+    if ((vma->prot & kProtRead) && m_pt.ensure_tables(a, stop)) {
+      if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(a)) migrate_to_vram(a, stop);
+      // A race with an invalidation only leaves pages unmapped: a fault maps them later.
+      mirror(a, std::vector<bool>(n, (vma->prot & kProtWrite) != 0), n);
+    }
+    a = stop;
+  }
+  LockGuard g(m_lock);
+  flush_tlb_invalidates();
+  m_stats.s_pages_prefetched += m_stats.s_pages_to_vram - before;
+  return m_stats.s_pages_to_vram - before;
+}
+
 void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size_t n) {
   const uint64_t end = start + n * kPageSize;
   // Directory levels first: data frames must not take the VRAM the page

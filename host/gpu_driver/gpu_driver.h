@@ -42,6 +42,7 @@ struct DriverStats {
   uint64_t s_invalidate_callbacks = 0;
   uint64_t s_pages_unmapped = 0;
   uint64_t s_vram_alloc_failures = 0;
+  uint64_t s_pages_prefetched = 0;  // moved to VRAM by prefetch_to_device
 };
 
 class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
@@ -62,6 +63,11 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   // pages preferring the host are mapped over PCIe, never migrated.
   void set_preferred_host(uint64_t start, uint64_t end);
   bool prefers_host(uint64_t va) const;
+
+  // Like cudaMemPrefetchAsync to the GPU: migrates the pages of [start,
+  // end) into VRAM and maps them, so that kernels find them resident (a
+  // buffer placed on the device). Returns the pages moved.
+  uint64_t prefetch_to_device(uint64_t start, uint64_t end);
 
   // Bottom half: fetch -> coalesce -> service per block -> invalidate ->
   // replay, repeated until the ring is empty or max_batches ran.

@@ -359,7 +359,7 @@ TEST(ParseConfigTest, ChoicesListAllowedValues) {
   EXPECT_EQ(error_of("driver:\n  policy: migrate_on_touch\n"),
             "t.yaml:2: driver.policy: expected one of [migrate, remote_map], got 'migrate_on_touch'");
   EXPECT_EQ(error_of("workload:\n  kind: stream\n"),
-            "t.yaml:2: workload.kind: expected one of [vector_update], got 'stream'");
+            "t.yaml:2: workload.kind: expected one of [vector_update, program], got 'stream'");
   EXPECT_EQ(parse_text("driver:\n  policy: remote_map\n").driver.policy, host::FaultPolicy::RemoteMap);
   EXPECT_EQ(parse_text("driver:\n  policy: migrate\n").driver.policy, host::FaultPolicy::Migrate);
 }

@@ -1,0 +1,75 @@
+#pragma once
+// The host program (workload.kind: program) as simulated CPU threads: the
+// main thread maps the buffers and runs the steps in order, launching each
+// kernel and waiting for it; CPU threads act on their timelines meanwhile,
+// so invalidations and migrate-backs happen while kernels run.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "host/gpu_driver/gpu_driver.h"
+#include "host/mm/address_space.h"
+#include "sim/cpu_memory.h"
+#include "sim/oracle.h"
+#include "sim/program.h"
+
+namespace hmmsim::sim {
+
+struct ThreadCounters {
+  uint64_t ops = 0, pages = 0;
+  uint64_t migrate_to_ram = 0;  // CPU faults on device pages its accesses caused
+  uint64_t device_unmaps = 0;   // device PTEs its operations invalidated
+};
+
+class HostProgram : public sc_core::sc_module {
+ public:
+  struct Hooks {
+    std::function<const sc_core::sc_event&()> driver_ready;
+    std::function<bool()> driver_is_ready;
+    std::function<void(hw::IKernelSource&)> launch;
+    std::function<const sc_core::sc_event&()> kernel_done;
+    std::function<bool()> kernel_finished;
+    std::function<bool()> stopped;  // bad input ended the kernel
+    std::function<void(size_t)> kernel_begin, kernel_end;
+  };
+  HostProgram(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver, const Program& program,
+              double page_access_ns, DataOracle& oracle, Hooks hooks);
+
+  bool done() const { return m_done; }
+  const std::string& error() const { return m_error; }
+  sc_core::sc_time kernel_time() const { return m_kernel_time; }  // sum over kernels
+
+  uint64_t s_pages_written = 0, s_pages_read = 0, s_steps = 0, s_kernels = 0, s_prefetched_pages = 0;
+  std::vector<ThreadCounters> threads;
+  const uint64_t& retries() const { return m_mem.s_retries; }
+
+ private:
+  void run();
+  bool body();
+  bool write_range(uint64_t va, uint64_t bytes, const std::string& who);
+  bool read_range(uint64_t va, uint64_t bytes, const std::string& who);
+  bool kernel(size_t k);
+  void thread_body(size_t i);
+  bool thread_op(const ProgramThread& t, ThreadCounters& c);
+  void fail(const std::string& what, const std::string& why);
+
+  host::AddressSpace& m_mm;
+  host::GpuDriver& m_driver;
+  const Program& m_prog;
+  DataOracle& m_oracle;
+  Hooks m_hooks;
+  CpuMemory m_mem;
+  bool m_done = false;
+  std::string m_error;
+  sc_core::sc_time m_kernel_time;
+  std::vector<uint8_t> m_page;
+  uint64_t m_version = 0;
+  size_t m_threads_left = 0;
+  sc_core::sc_event m_thread_done;
+};
+
+}  // namespace hmmsim::sim

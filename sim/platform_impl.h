@@ -1,0 +1,68 @@
+#pragma once
+// The platform's insides, shared by platform.cpp (assembly, run, summary)
+// and platform_stats.cpp (what stats.json holds).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/common/lock.h"
+#include "host/gpu_driver/gpu_driver.h"
+#include "host/mm/address_space.h"
+#include "hw/gpu.h"
+#include "sim/cpu_process.h"
+#include "sim/host_program.h"
+#include "sim/kernel_stats.h"
+#include "sim/oracle.h"
+#include "sim/platform.h"
+#include "sim/program.h"
+#include "sim/workload.h"
+#include "tlm_bridge/device_bus_tlm.h"
+#include "tlm_bridge/driver_thread.h"
+#include "tlm_bridge/irq_controller.h"
+#include "tlm_bridge/pcie_link.h"
+#include "tlm_bridge/root_complex.h"
+
+namespace hmmsim::sim {
+
+struct Platform::Impl {
+  explicit Impl(const SimConfig& c);
+
+  void register_stats();
+  void register_host_stats();
+  struct ErrorCounter {
+    std::string name;
+    const uint64_t* value;
+    const char* desc;
+  };
+  // Counters that must stay zero: any other value fails the run.
+  std::vector<ErrorCounter> error_counters();
+  std::string summary(const RunResult& r);
+  static double now_ns();
+  bool runner_done() const;
+  const std::string& runner_error() const;
+
+  const SimConfig cfg;
+  Program program;  // workload.kind: program (built before any SystemC module)
+  const bool legacy;  // workload.kind: vector_update
+  host::HostSystem sys;
+  std::unique_ptr<host::AddressSpace> mm_owner;  // torn down before the driver
+  host::AddressSpace& mm;
+  WorkloadPlan plan;
+  std::unique_ptr<hw::IKernelSource> kernel;  // vector_update's
+  DataOracle oracle;
+  bridge::IrqController irq;
+  bridge::RootComplex root;
+  bridge::PcieLink link;
+  hw::Gpu gpu;
+  bridge::TlmDeviceBus bus;
+  bridge::ScLock lock;
+  host::GpuDriver driver;
+  bridge::DriverThread driver_thread;
+  std::unique_ptr<CpuProcess> cpu;    // vector_update
+  std::unique_ptr<HostProgram> prog;  // program
+  Stats stats;
+  std::unique_ptr<KernelStats> kstats;
+  double sim_ns = 0, kernel_ns = 0, footprint_bytes = 0;
+};
+
+}  // namespace hmmsim::sim
