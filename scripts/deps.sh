@@ -8,6 +8,7 @@ HMMSIM_PACKAGES=(
   libsystemc-dev            # SystemC 2.3 + TLM-2.0
   verilator                 # RTL co-simulation
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  liblzma-dev               # xz-compressed traces
   googletest libgtest-dev libbenchmark-dev
 )
 

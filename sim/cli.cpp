@@ -15,6 +15,7 @@
 #include "sim/config.h"
 #include "sim/platform.h"
 #include "sim/scenario/scenario_runner.h"
+#include "sim/trace_command.h"
 
 namespace hmmsim::sim {
 
@@ -50,8 +51,12 @@ int run_scenario_command(const ConfigDoc& doc, const std::string& config, const 
   return r.exit_code;
 }
 
+struct RunOptions {
+  std::string record, replay;
+};
+
 int run_command(const std::string& config, const std::vector<std::string>& sets, std::string out_dir,
-                bool quiet, std::ostream& out, std::ostream& err) {
+                bool quiet, const RunOptions& opt, std::ostream& out, std::ostream& err) {
   SimConfig cfg;
   ConfigDoc doc;
   bool scenario = false;
@@ -60,6 +65,8 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     for (auto& s : sets) apply_override(doc, s);
     scenario = is_scenario(doc);
     if (!scenario) cfg = parse_config(doc);
+    cfg.run.record_path = opt.record;
+    cfg.run.replay_path = opt.replay;
   } catch (const ConfigError& e) {
     err << "hmmsim: config error: " << e.what() << "\n";
     return 2;
@@ -132,6 +139,30 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   run->add_option("--set", sets, "override a key: --set gpu.sms=4 (repeatable)")->take_all();
   run->add_option("--out,-o", out_dir, "output folder (default: out/<config name>)");
   run->add_flag("--quiet,-q", quiet, "print only where outputs went");
+  RunOptions opt;
+  run->add_option("--record", opt.record, "write the warp instructions executed to FILE (native trace)");
+  run->add_option("--replay", opt.replay, "run the kernels recorded in FILE instead of the config's");
+  TraceCommandArgs targs;
+  CLI::App* trace = app.add_subcommand("trace", "look into a trace or convert it to hmmsim's native format");
+  trace->require_subcommand(1);
+  for (const char* action : {"info", "head", "convert"}) {
+    CLI::App* sub = trace->add_subcommand(action, std::string(action) == "info"      ? "what a trace holds, kernel by kernel"
+                                                  : std::string(action) == "head" ? "the first instructions of a kernel"
+                                                                                  : "write a trace in the native format");
+    sub->add_option("input", targs.input, "trace: kernelslist.g, a .traceg[.xz], NVBit text or a native file")
+        ->required();
+    sub->add_option("--format", targs.format, "accelsim, nvbit, native or auto (default: auto)")
+        ->check(CLI::IsMember({"auto", "accelsim", "nvbit", "native"}));
+    if (std::string(action) == "head") {
+      sub->add_option("-n,--count", targs.count, "instructions to show (default 20)");
+      sub->add_option("--kernel", targs.kernel, "which kernel, from 0 (default 0)");
+    }
+    if (std::string(action) == "convert") {
+      sub->add_option("output", targs.output, "the native file to write (.txt: the text form)")->required();
+      sub->add_flag("--text", targs.text, "write the text form");
+    }
+    sub->callback([&targs, action] { targs.action = action; });
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -139,7 +170,8 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     const int rc = app.exit(e, os, os);
     return rc == 0 ? 0 : 2;
   }
-  if (run->parsed()) return run_command(config, sets, out_dir, quiet, out, err);
+  if (run->parsed()) return run_command(config, sets, out_dir, quiet, opt, out, err);
+  if (trace->parsed()) return trace_command(targs, out, err);
   return 2;
 }
 

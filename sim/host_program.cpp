@@ -55,6 +55,7 @@ bool HostProgram::body() {
     switch (s.kind) {
       case StepKind::CpuWrite:
         if (!write_range(s.va, s.bytes, s.what)) return false;
+        if (s.memcpy) m_hooks.memcpy(s.va, s.bytes);
         break;
       case StepKind::CpuRead:
         if (!read_range(s.va, s.bytes, s.what)) return false;

@@ -35,6 +35,7 @@ class HostProgram : public sc_core::sc_module {
     std::function<bool()> kernel_finished;
     std::function<bool()> stopped;  // bad input ended the kernel
     std::function<void(size_t)> kernel_begin, kernel_end;
+    std::function<void(uint64_t, uint64_t)> memcpy;  // a trace's MemcpyHtoD ran
   };
   HostProgram(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver, const Program& program,
               double page_access_ns, DataOracle& oracle, Hooks hooks);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "sim/platform_impl.h"
+#include "workload/native/native_trace.h"
 
 namespace hmmsim::sim {
 
@@ -11,9 +12,31 @@ namespace {
 
 constexpr uint64_t kReserveBytes = 4ull << 20;  // rings, page tables, slack
 
+// --replay: the recorded streams stand in for the kernels, one for one.
+void replace_kernels(const std::string& path, std::vector<std::function<std::unique_ptr<hw::IKernelSource>()>*> opens) {
+  auto trace = std::make_shared<workload::NativeTrace>(path);
+  if (trace->kernel_count() != opens.size())
+    throw hw::SourceError(path + ": the recording holds " + std::to_string(trace->kernel_count()) +
+                          " kernels, this program launches " + std::to_string(opens.size()));
+  for (size_t k = 0; k < opens.size(); ++k) *opens[k] = [trace, k] { return trace->open_kernel(k); };
+}
+
+std::unique_ptr<hw::IKernelSource> legacy_kernel(const SimConfig& c, const WorkloadPlan& plan) {
+  if (c.workload.kind == "program") return nullptr;
+  if (c.run.replay_path.empty()) return make_vector_update(plan);
+  std::function<std::unique_ptr<hw::IKernelSource>()> open;
+  replace_kernels(c.run.replay_path, {&open});
+  return open();
+}
+
 Program program_of(const SimConfig& c) {
   if (c.workload.kind != "program") return {};
   Program p = build_program(c.workload.program);
+  if (!c.run.replay_path.empty()) {
+    std::vector<std::function<std::unique_ptr<hw::IKernelSource>()>*> opens;
+    for (ProgramKernel& k : p.kernels) opens.push_back(&k.open);
+    replace_kernels(c.run.replay_path, opens);
+  }
   // Checks that need the resolved buffers (a trace's are known only now).
   const uint64_t ring = ((uint64_t(c.driver.fault_buffer_entries) * 32 + 4095) / 4096) * 4096;
   const uint64_t need = p.footprint() + ring + kReserveBytes;
@@ -25,16 +48,19 @@ Program program_of(const SimConfig& c) {
   return p;
 }
 
+
 }  // namespace
 
 Platform::Impl::Impl(const SimConfig& c)
     : cfg(c),
       program(program_of(c)),
       legacy(c.workload.kind != "program"),
+      recorder(c.run.record_path.empty() ? nullptr : std::make_unique<workload::NativeRecorder>(c.run.record_path)),
       sys(c.host.ram_bytes >> 12, c.run.data),
       mm_owner(std::make_unique<host::AddressSpace>(sys)),
       mm(*mm_owner),
       plan(plan_workload(c.workload, c.gpu.sms, c.gpu.sm.compute_cycles)),
+      kernel(legacy_kernel(c, plan)),
       oracle(c.run.data),
       irq(4),
       root("root_complex", c.host.root, sys.phys, irq),
@@ -56,27 +82,40 @@ Platform::Impl::Impl(const SimConfig& c)
   auto finished = [this] { return gpu.finished(); };
   std::vector<KernelStats::Kernel> kernels;
   if (legacy) {
-    kernel = make_vector_update(plan);
     kernels.push_back({"k0", "vector_update", "workload.kind vector_update"});
     cpu = std::make_unique<CpuProcess>(
         "cpu", mm, driver, plan, c.workload, c.host.cpu_page_access_ns, oracle,
         CpuProcess::Hooks{driver_ready, driver_is_ready,
                           [this] {
                             kstats->begin(0, now_ns());
-                            gpu.launch(*kernel);
+                            launch(*kernel);
                           },
-                          kernel_done, finished, [this] { kstats->end(0, now_ns()); }});
+                          kernel_done, finished, [this] { kernel_ended(0); }});
   } else {
     for (const ProgramKernel& k : program.kernels) kernels.push_back({k.label, k.name, k.origin});
     prog = std::make_unique<HostProgram>(
         "cpu", mm, driver, program, c.host.cpu_page_access_ns, oracle,
-        HostProgram::Hooks{driver_ready, driver_is_ready, [this](hw::IKernelSource& k) { gpu.launch(k); },
+        HostProgram::Hooks{driver_ready, driver_is_ready, [this](hw::IKernelSource& k) { launch(k); },
                            kernel_done, finished, [this] { return !gpu.source_error().empty(); },
                            [this](size_t k) { kstats->begin(k, now_ns()); },
-                           [this](size_t k) { kstats->end(k, now_ns()); }});
+                           [this](size_t k) { kernel_ended(k); },
+                           [this](uint64_t dst, uint64_t bytes) {
+                             if (recorder) recorder->memcpy_htod(dst, bytes);
+                           }});
   }
   kstats = std::make_unique<KernelStats>(stats, std::move(kernels));
   register_stats();
+}
+
+void Platform::Impl::launch(hw::IKernelSource& k) {
+  if (!recorder) return gpu.launch(k);
+  recording = recorder->record(k);
+  gpu.launch(*recording);
+}
+
+void Platform::Impl::kernel_ended(size_t k) {
+  kstats->end(k, now_ns());
+  if (recorder) recorder->end_kernel();
 }
 
 double Platform::Impl::now_ns() { return sc_core::sc_time_stamp().to_seconds() * 1e9; }
@@ -100,6 +139,13 @@ RunResult Platform::run() {
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   m->kernel_ns = (m->legacy ? m->cpu->kernel_end() - m->cpu->kernel_start() : m->prog->kernel_time()).to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
+  if (m->recorder) {
+    try {
+      m->recorder->close();
+    } catch (const std::exception& e) {
+      r.problems.push_back(std::string("--record: ") + e.what());
+    }
+  }
   if (m->driver_thread.init_status() != host::Status::Ok)
     r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
   if (!m->runner_error().empty()) r.problems.push_back(m->runner_error());

@@ -21,6 +21,7 @@
 #include "tlm_bridge/irq_controller.h"
 #include "tlm_bridge/pcie_link.h"
 #include "tlm_bridge/root_complex.h"
+#include "workload/native/native_recorder.h"
 
 namespace hmmsim::sim {
 
@@ -44,11 +45,13 @@ struct Platform::Impl {
   const SimConfig cfg;
   Program program;  // workload.kind: program (built before any SystemC module)
   const bool legacy;  // workload.kind: vector_update
+  // Everything that may reject bad input comes before the first SystemC module.
+  std::unique_ptr<workload::NativeRecorder> recorder;  // --record
   host::HostSystem sys;
   std::unique_ptr<host::AddressSpace> mm_owner;  // torn down before the driver
   host::AddressSpace& mm;
   WorkloadPlan plan;
-  std::unique_ptr<hw::IKernelSource> kernel;  // vector_update's
+  std::unique_ptr<hw::IKernelSource> kernel;  // vector_update's (or its replay)
   DataOracle oracle;
   bridge::IrqController irq;
   bridge::RootComplex root;
@@ -62,6 +65,9 @@ struct Platform::Impl {
   std::unique_ptr<HostProgram> prog;  // program
   Stats stats;
   std::unique_ptr<KernelStats> kstats;
+  std::unique_ptr<hw::IKernelSource> recording;  // the kernel running through the recorder
+  void launch(hw::IKernelSource& k);
+  void kernel_ended(size_t k);
   double sim_ns = 0, kernel_ns = 0, footprint_bytes = 0;
 };
 

@@ -110,6 +110,7 @@ struct ProgramStep {
   uint32_t prot = 0;
   double idle_ns = 0;
   size_t kernel = 0;               // Kernel: index into Program::kernels
+  bool memcpy = false;             // CpuWrite: a trace's MemcpyHtoD (recorded as such)
   std::string what;                // for messages: "step 3 (cpu_read of out)"
 };
 

@@ -184,6 +184,7 @@ class Builder {
       if (cmds[c].kind == workload::TraceCommand::Kind::MemcpyHtoD) {
         ProgramStep p;
         p.kind = StepKind::CpuWrite;  // a memcpy is the CPU writing those bytes
+        p.memcpy = true;
         p.va = cmds[c].dst;
         p.bytes = cmds[c].bytes;
         p.what = what + " MemcpyHtoD (" + t->program().file + ":" + std::to_string(cmds[c].line) + ")";

@@ -57,7 +57,9 @@ std::string reg_name(uint16_t r) {
   return r >= hw::kUniformRegBase ? "UR" + std::to_string(r - hw::kUniformRegBase) : "R" + std::to_string(r);
 }
 
-std::string format_instr(const hw::WarpInstr& in) {
+}  // namespace
+
+std::string format_native_instr(const hw::WarpInstr& in) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "%s %s w%u pc=0x%x op=%u mask=0x%08x", kClass[static_cast<unsigned>(in.cls)],
                 kSpace[static_cast<unsigned>(in.space)], in.width, in.pc, in.opcode, in.mask);
@@ -88,6 +90,8 @@ std::string format_instr(const hw::WarpInstr& in) {
   }
   return s;
 }
+
+namespace {
 
 // A FILE* that reports write errors as SourceError.
 class TextOut {
@@ -405,7 +409,7 @@ void write_native_text(const std::string& binary_path, const std::string& text_p
       for (size_t i = 0; i < cta.warps.size(); ++i) {
         auto& ws = static_cast<NativeWarpStream&>(*cta.warps[i]);
         out.line("warp " + std::to_string(i) + " instrs=" + std::to_string(ws.count()));
-        while (ws.next(in)) out.line(format_instr(in));
+        while (ws.next(in)) out.line(format_native_instr(in));
       }
     }
   }

@@ -100,6 +100,9 @@ class NativeWriter {
   // warp 0's stream. The caller fills them with write_at() before close().
   uint64_t reserve_cta(const hw::Dim3& id, const std::vector<native::WarpExtent>& warps);
   void write_at(uint64_t off, const std::string& bytes);
+  // A CTA already encoded (header, table and streams, as a kernel body
+  // holds it): for recorders that encode while warps run.
+  void append_encoded_cta(const std::string& cta);
   void end_kernel();
   void close();  // writes the end record
 
@@ -136,7 +139,9 @@ class NativeWriter {
   uint64_t m_spilled = 0;
 };
 
-// Drains `src` CTA by CTA into the writer as one kernel.
+// Drains `src` CTA by CTA into the writer as one kernel. The source's
+// opcode table must be complete when it starts; for sources that name
+// opcodes as they decode (Accel-Sim), use NativeRecorder.
 void write_kernel(NativeWriter& w, hw::IKernelSource& src);
 
 // A native trace opened for reading. Kernels are numbered in file order;
@@ -167,6 +172,8 @@ std::unique_ptr<hw::IKernelSource> open_native_kernel(const std::string& path, s
 // Text form: binary -> text and text -> binary (identical bytes). Text
 // errors throw hw::SourceError "<file>:<line>: ...".
 void write_native_text(const std::string& binary_path, const std::string& text_path);
+// One instruction as the text form writes it ("load global w4 pc=0x10 ...").
+std::string format_native_instr(const hw::WarpInstr& in);
 void write_native_binary(const std::string& text_path, const std::string& binary_path);
 
 }  // namespace hmmsim::workload
