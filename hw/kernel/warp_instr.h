@@ -28,7 +28,7 @@ constexpr uint16_t kUniformRegBase = 256;
 struct WarpInstr {
   InstrClass cls = InstrClass::Compute;
   MemSpace space = MemSpace::Global;
-  uint8_t width = 0;         // bytes per lane (1, 2, 4, 8, 16), memory only
+  uint8_t width = 0;         // bytes per lane (1 to 32), memory only
   uint8_t ndst = 0, nsrc = 0;
   uint16_t dst[kMaxDst] = {};
   uint16_t src[kMaxSrc] = {};
@@ -36,8 +36,9 @@ struct WarpInstr {
   uint32_t mask = 0;         // active lanes (bit i = lane i)
   uint32_t pc = 0;
   // Store data in `full` data mode, for kernels whose values mean something
-  // (e.g. out[k] = in[k] + 1): lane i writes 32-bit words value + i * stride.
-  // Without it the SM writes a unique version pattern.
+  // (e.g. out[k] = in[k] + 1): the 32-bit word at address a gets value +
+  // (a - first active lane's address) / 4 * stride. Without it the SM
+  // writes a fresh version word repeated (what `tag` mode keeps per page).
   bool has_value = false;
   uint32_t value = 0, stride = 0;
   uint64_t addr[kWarpSize] = {};  // per-lane byte address; only active lanes are meaningful

@@ -1,5 +1,7 @@
 #include "workload/accelsim/traceg_decode.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "workload/io/text.h"
@@ -264,6 +266,12 @@ void decode_line(std::string_view line, const std::string& file, uint64_t line_n
   const unsigned first_lane = out.mask ? static_cast<unsigned>(__builtin_ctz(out.mask)) : 0;
   if (!classify_memory(opcode, out.mask != 0, out.addr[first_lane], fmt, out.cls, out.space))
     bad(file, line_no, "unknown memory opcode " + quote(opcode) + " with mem_width " + std::to_string(width));
+  // A wide load names only its first register (LDG.E.128 R4 fills R4..R7):
+  // list the others too, so the instructions that read them wait.
+  if (out.cls != hw::InstrClass::Store && out.ndst == 1 && out.dst[0] < hw::kUniformRegBase) {
+    const unsigned regs = std::min<unsigned>(hw::kMaxDst, std::max<unsigned>(1, out.width / 4));
+    for (unsigned i = 1; i < regs && out.dst[0] + i < 255; ++i) out.dst[out.ndst++] = static_cast<uint16_t>(out.dst[0] + i);
+  }
 }
 
 }  // namespace hmmsim::workload::accelsim
