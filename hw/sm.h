@@ -30,7 +30,7 @@ struct SmSpec {
   double clock_mhz = 1400;
   uint32_t issue_cycles = 1;     // SM issue slot per instruction
   uint32_t compute_cycles = 4;   // a non-memory instruction occupies its warp this long
-  uint32_t shared_cycles = 30;   // shared/local/const access latency (no translation)
+  uint32_t shared_cycles = 20;   // shared/local/const access latency (no translation)
   uint32_t max_ctas = 32;        // resident CTAs per SM (sm_70/sm_80 limit)
   uint32_t max_warps = 64;       // resident warps per SM
   double quantum_ns = 500;       // temporal decoupling quantum
