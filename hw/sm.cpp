@@ -84,7 +84,9 @@ void Sm::pull_ctas(const sc_time& at) {
       return;
     }
     if (cta.warps.size() > m_free_warps) {
-      // The dispatcher only hands out CTAs that fit an empty SM; wait for room.
+      // The dispatcher only hands out CTAs that fit an empty SM; wait for
+      // room. (While the kernel runs, m_pending holds CTAs without slots;
+      // before launch, assign() reserved theirs.)
       m_pending.push_back(std::move(cta));
       return;
     }
@@ -134,6 +136,9 @@ void Sm::finish_warp(Warp& w) {
 }
 
 void Sm::wake_replayed() {
+  // Only a new replay generation can release a warp: skip the scan otherwise.
+  if (m_seen_replay_gen == m_gmmu.replay_gen()) return;
+  m_seen_replay_gen = m_gmmu.replay_gen();
   for (unsigned i = 0; i < m_warps.size(); ++i) {
     Warp& w = m_warps[i];
     if (w.state != WarpState::WaitReplay || w.fault_gen >= m_gmmu.replay_gen()) continue;

@@ -127,6 +127,7 @@ class Sm : public sc_core::sc_module {
   bool m_busy = false;
   sc_core::sc_time m_finish;
   uint64_t m_store_seq = 0;
+  uint64_t m_seen_replay_gen = 0;
   Coalesced m_co;
   Translation m_trans[Coalesced::kMaxLines];
   sc_core::sc_time m_trans_at[Coalesced::kMaxLines];

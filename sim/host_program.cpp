@@ -133,7 +133,10 @@ void HostProgram::thread_body(size_t i) {
   const ProgramThread& t = m_prog.threads[i];
   sc_core::wait(sc_time(t.start_ns, SC_NS));
   for (uint64_t n = 0; n < t.count && m_error.empty(); ++n) {
-    if (!thread_op(t, threads[i])) break;
+    if (!thread_op(t, threads[i])) {
+      sc_core::sc_stop();  // a failed CPU access ends the run; the platform reports it
+      break;
+    }
     if (n + 1 < t.count) sc_core::wait(sc_time(t.interval_ns, SC_NS));
   }
   --m_threads_left;
