@@ -33,8 +33,6 @@ class CpuProcess : public sc_core::sc_module {
 
   bool done() const { return m_done; }
   const std::string& error() const { return m_error; }
-  sc_core::sc_time kernel_start() const { return m_kernel_start; }
-  sc_core::sc_time kernel_end() const { return m_kernel_end; }
 
   uint64_t s_pages_written = 0, s_pages_read = 0, s_pages_touched = 0;
   const uint64_t& retries() const { return m_mem.s_retries; }
@@ -55,7 +53,6 @@ class CpuProcess : public sc_core::sc_module {
   Hooks m_hooks;
   bool m_done = false;
   std::string m_error;
-  sc_core::sc_time m_kernel_start, m_kernel_end;
   std::vector<uint8_t> m_page;
   std::vector<uint8_t> m_in_copy;  // `in` as the CPU read it back
   uint64_t m_cpu_version = 0;

@@ -119,12 +119,10 @@ bool HostProgram::kernel(size_t k) {
     fail("kernel " + pk.label, e.what());
     return false;
   }
-  const sc_time t0 = sc_core::sc_time_stamp();
   m_hooks.kernel_begin(k);
   m_hooks.launch(*src);
   if (!m_hooks.kernel_finished()) sc_core::wait(m_hooks.kernel_done());
   m_hooks.kernel_end(k);
-  m_kernel_time += sc_core::sc_time_stamp() - t0;
   ++s_kernels;
   return !m_hooks.stopped();
 }
@@ -144,7 +142,8 @@ void HostProgram::thread_body(size_t i) {
 }
 
 bool HostProgram::thread_op(const ProgramThread& t, ThreadCounters& c) {
-  const uint64_t m2r = m_mm.s_migrate_to_ram;
+  // Device PTEs invalidated while the operation ran (its notifier events;
+  // other threads acting at the same moment are counted too).
   const uint64_t unmaps = m_driver.stats().s_pages_unmapped;
   bool ok = true;
   std::vector<uint8_t> page(4096);
@@ -155,6 +154,8 @@ bool HostProgram::thread_op(const ProgramThread& t, ThreadCounters& c) {
         std::string err;
         const bool write = t.op == ThreadOp::Write;
         if (write) DataOracle::fill_version(page.data(), a, 4096, (0xC0ull << 56) | ++m_version);
+        // Its own doing, exactly: this access finds the page in VRAM and migrates it back.
+        c.migrate_to_ram += m_mm.pte(a).kind == host::PteKind::DevicePrivate;
         ok = m_mem.access(a, page.data(), 4096, write, err);
         if (!ok) {
           fail(t.what, err);
@@ -184,7 +185,6 @@ bool HostProgram::thread_op(const ProgramThread& t, ThreadCounters& c) {
   }
   if (!ok && m_error.empty()) fail(t.what, "operation failed");
   ++c.ops;
-  c.migrate_to_ram += m_mm.s_migrate_to_ram - m2r;
   c.device_unmaps += m_driver.stats().s_pages_unmapped - unmaps;
   return ok;
 }

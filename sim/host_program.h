@@ -21,8 +21,8 @@ namespace hmmsim::sim {
 
 struct ThreadCounters {
   uint64_t ops = 0, pages = 0;
-  uint64_t migrate_to_ram = 0;  // CPU faults on device pages its accesses caused
-  uint64_t device_unmaps = 0;   // device PTEs its operations invalidated
+  uint64_t migrate_to_ram = 0;  // its accesses that found the page in VRAM (CPU faults that migrate it back)
+  uint64_t device_unmaps = 0;   // device PTEs invalidated while its operations ran
 };
 
 class HostProgram : public sc_core::sc_module {
@@ -42,7 +42,6 @@ class HostProgram : public sc_core::sc_module {
 
   bool done() const { return m_done; }
   const std::string& error() const { return m_error; }
-  sc_core::sc_time kernel_time() const { return m_kernel_time; }  // sum over kernels
 
   uint64_t s_pages_written = 0, s_pages_read = 0, s_steps = 0, s_kernels = 0, s_prefetched_pages = 0;
   std::vector<ThreadCounters> threads;
@@ -66,7 +65,6 @@ class HostProgram : public sc_core::sc_module {
   CpuMemory m_mem;
   bool m_done = false;
   std::string m_error;
-  sc_core::sc_time m_kernel_time;
   std::vector<uint8_t> m_page;
   uint64_t m_version = 0;
   size_t m_threads_left = 0;

@@ -50,6 +50,12 @@ void KernelStats::end_open(double now_ns) {
   for (size_t k = 0; k < m_kernels.size(); ++k) end(k, now_ns);
 }
 
+double KernelStats::total_time_ns() const {
+  double t = 0;
+  for (double x : m_time_ns) t += x;
+  return t;
+}
+
 void KernelStats::annotate(nlohmann::json& j) const {
   for (const Kernel& k : m_kernels) {
     auto& node = j["kernels"][k.label];

@@ -27,6 +27,7 @@ class KernelStats {
   // Adds each kernel's name and origin (strings) to a stats.json document.
   void annotate(nlohmann::json& stats_json) const;
   size_t launched() const { return m_launched; }
+  double total_time_ns() const;  // kernels' time_ns summed (a stopped one up to the stop)
 
  private:
   Stats& m_stats;

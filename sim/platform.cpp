@@ -137,8 +137,8 @@ RunResult Platform::run() {
   RunResult r;
   sc_core::sc_start(sc_core::sc_time(m->cfg.run.max_sim_time_ns, sc_core::SC_NS));
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-  m->kernel_ns = (m->legacy ? m->cpu->kernel_end() - m->cpu->kernel_start() : m->prog->kernel_time()).to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
+  m->kernel_ns = m->kstats->total_time_ns();
   if (m->recorder) {
     try {
       m->recorder->close();

@@ -146,10 +146,10 @@ void Platform::Impl::register_stats() {
 
   s.counter("host.cpu_faults", &mm.s_cpu_faults, "CPU page faults handled");
   s.counter("host.zero_page_maps", &mm.s_zero_page_maps, "read faults served by the zero page");
-  s.counter("host.migrate_to_ram", &mm.s_migrate_to_ram, "CPU faults on device-private pages");
+  s.counter("host.migrate_to_ram", &mm.s_migrate_to_ram, "CPU faults on device-private pages (migrate_to_ram calls)");
   s.counter("host.notifier_invalidations", &mm.notifiers().s_invalidations, "mmu notifier events raised");
   s.counter("host.ram_allocs", &sys.phys.s_allocs, "system page allocations");
-  s.counter("oracle.checks", &oracle.s_checks, "loads compared with the oracle");
+  s.counter("oracle.checks", &oracle.s_checks, "GPU line loads and CPU page reads compared with the oracle");
   s.counter("oracle.checked_bytes", &oracle.s_checked_bytes, "bytes compared");
   s.counter("oracle.mismatches", &oracle.s_mismatches, "loads that returned wrong data");
   register_host_stats();
@@ -192,8 +192,8 @@ void Platform::Impl::register_host_stats() {
     const std::string p = "host.cpu_threads.t" + std::to_string(i) + ".";
     s.counter(p + "ops", &t.ops, "operations the CPU thread ran");
     s.counter(p + "pages", &t.pages, "pages it read or wrote");
-    s.counter(p + "migrate_to_ram", &t.migrate_to_ram, "CPU faults on device pages it caused (migrations back)");
-    s.counter(p + "device_unmaps", &t.device_unmaps, "device PTEs its operations invalidated");
+    s.counter(p + "migrate_to_ram", &t.migrate_to_ram, "its accesses that found the page in VRAM (CPU faults that migrate it back)");
+    s.counter(p + "device_unmaps", &t.device_unmaps, "device PTEs invalidated while its operations ran");
   }
 }
 

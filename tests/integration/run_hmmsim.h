@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -53,5 +55,33 @@ inline nlohmann::json read_stats(const std::string& dir) {
 }
 
 inline std::string source(const std::string& rel) { return std::string(HMMSIM_SOURCE_DIR) + "/" + rel; }
+
+// Writes `text` to a fresh file named after `name` and returns its path.
+inline std::string write_config(const std::string& name, const std::string& text) {
+  const std::string path = fresh_dir(name) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A counter of stats.json by its dotted path ("gpu.l1_tlb.hits"); fails
+// the test (and gives -1) if it is missing or not a number.
+inline int64_t stat(const nlohmann::json& s, const std::string& path) {
+  const nlohmann::json* n = &s;
+  for (size_t at = 0; at <= path.size();) {
+    const size_t dot = std::min(path.find('.', at), path.size());
+    const std::string key = path.substr(at, dot - at);
+    if (!n->is_object() || !n->contains(key)) {
+      ADD_FAILURE() << "stats.json has no " << path;
+      return -1;
+    }
+    n = &(*n)[key];
+    at = dot + 1;
+  }
+  if (!n->is_number()) {
+    ADD_FAILURE() << "stats.json: " << path << " is not a number";
+    return -1;
+  }
+  return n->is_number_integer() || n->is_number_unsigned() ? n->get<int64_t>() : static_cast<int64_t>(n->get<double>());
+}
 
 }  // namespace hmmsim::testing

@@ -7,14 +7,6 @@
 
 using namespace hmmsim::testing;
 
-namespace {
-std::string write_config(const std::string& name, const std::string& text) {
-  const std::string path = fresh_dir(name) + ".yaml";
-  std::ofstream(path) << text;
-  return path;
-}
-}  // namespace
-
 TEST(BadInput, UnknownKeyNamesFileLineAndKey) {
   const std::string p = write_config("unknown_key", "gpu:\n  sms: 2\n  smz: 4\n");
   RunOutput r = run_hmmsim("run " + p + " -q --out " + fresh_dir("unknown_key_out"));
