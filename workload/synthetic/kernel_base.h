@@ -134,6 +134,32 @@ class SynthKernel {
   // Per-instruction store decision for kernels that honour write_ratio.
   bool is_store(uint64_t cta, unsigned warp, uint64_t mem) const;
 
+  // Kernels with one memory instruction per grid-stride step over `units`
+  // (streaming_read, strided, random): iterations passes, each step a load
+  // into a rotating value register (or, when `may_store` and is_store say
+  // so, a store of the accumulator) followed by compute_per_access compute
+  // instructions. `lane_addr(cta, warp, lane, pos)` places each active lane.
+  uint64_t gs_length(uint64_t cta, unsigned warp, uint64_t units) const {
+    return m_spec.iterations * gs_steps(cta, warp, units) * (m_c + 1);
+  }
+  template <class LaneAddr>
+  void emit_gs(uint64_t cta, unsigned warp, uint64_t k, uint64_t units, bool may_store, hw::WarpInstr& o,
+               LaneAddr lane_addr) const {
+    const Pos p = locate(k, gs_steps(cta, warp, units), 1, m_c);
+    const uint32_t mask = gs_mask(cta, warp, units, p.step);
+    const uint16_t v = static_cast<uint16_t>(kRegVal + p.step % 4);
+    const bool store = may_store && is_store(cta, warp, p.mem);
+    if (p.sub != 0) return store ? after_store(o, mask, p.body) : after_load(o, p.sub, v, mask, p.body);
+    set_mem(o, store ? hw::InstrClass::Store : hw::InstrClass::Load, hw::MemSpace::Global,
+            store ? kOpStg : kOpLdg, m_spec.width, mask, p.body);
+    if (store)
+      set_regs(o, {}, {kRegAddr, kRegAcc});
+    else
+      set_regs(o, {v}, {kRegAddr});
+    for (unsigned i = 0; i < kLanes; ++i)
+      if (mask >> i & 1) o.addr[i] = lane_addr(cta, warp, i, p);
+  }
+
   SyntheticSpec m_spec;
   hw::KernelInfo m_info;
   std::vector<SyntheticArray> m_layout;

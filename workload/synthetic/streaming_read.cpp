@@ -12,19 +12,12 @@ class StreamingRead final : public SynthKernel {
     launch(m_elems);
   }
 
-  uint64_t warp_length(uint64_t cta, unsigned warp) const override {
-    return m_spec.iterations * gs_steps(cta, warp, m_elems) * (m_c + 1);
-  }
+  uint64_t warp_length(uint64_t cta, unsigned warp) const override { return gs_length(cta, warp, m_elems); }
 
   void emit(uint64_t cta, unsigned warp, uint64_t k, hw::WarpInstr& o) const override {
-    const Pos p = locate(k, gs_steps(cta, warp, m_elems), 1, m_c);
-    const uint32_t mask = gs_mask(cta, warp, m_elems, p.step);
-    const uint16_t v = static_cast<uint16_t>(kRegVal + p.step % 4);
-    if (p.sub != 0) return after_load(o, p.sub, v, mask, p.body);
-    set_mem(o, hw::InstrClass::Load, hw::MemSpace::Global, kOpLdg, m_spec.width, mask, p.body);
-    set_regs(o, {v}, {kRegAddr});
-    for (unsigned i = 0; i < kLanes; ++i)
-      if (mask >> i & 1) o.addr[i] = m_spec.base_va + gs_unit(cta, warp, i, p.step) * m_spec.width;
+    emit_gs(cta, warp, k, m_elems, false, o, [this](uint64_t c, unsigned w, unsigned lane, const Pos& p) {
+      return m_spec.base_va + gs_unit(c, w, lane, p.step) * m_spec.width;
+    });
   }
 };
 

@@ -22,27 +22,13 @@ class Strided final : public SynthKernel {
     launch(m_units);
   }
 
-  uint64_t warp_length(uint64_t cta, unsigned warp) const override {
-    return m_spec.iterations * gs_steps(cta, warp, m_units) * (m_c + 1);
-  }
+  uint64_t warp_length(uint64_t cta, unsigned warp) const override { return gs_length(cta, warp, m_units); }
 
   void emit(uint64_t cta, unsigned warp, uint64_t k, hw::WarpInstr& o) const override {
-    const Pos p = locate(k, gs_steps(cta, warp, m_units), 1, m_c);
-    const uint32_t mask = gs_mask(cta, warp, m_units, p.step);
-    const uint16_t v = static_cast<uint16_t>(kRegVal + p.step % 4);
-    const bool store = is_store(cta, warp, p.mem);
-    if (p.sub != 0) return store ? after_store(o, mask, p.body) : after_load(o, p.sub, v, mask, p.body);
-    set_mem(o, store ? hw::InstrClass::Store : hw::InstrClass::Load, hw::MemSpace::Global,
-            store ? kOpStg : kOpLdg, m_spec.width, mask, p.body);
-    if (store)
-      set_regs(o, {}, {kRegAddr, kRegAcc});
-    else
-      set_regs(o, {v}, {kRegAddr});
-    for (unsigned i = 0; i < kLanes; ++i) {
-      if (!(mask >> i & 1)) continue;
-      const uint64_t u = gs_unit(cta, warp, i, p.step);
-      o.addr[i] = m_spec.base_va + u % m_rows * m_spec.stride + u / m_rows * m_spec.width;
-    }
+    emit_gs(cta, warp, k, m_units, true, o, [this](uint64_t c, unsigned w, unsigned lane, const Pos& p) {
+      const uint64_t u = gs_unit(c, w, lane, p.step);
+      return m_spec.base_va + u % m_rows * m_spec.stride + u / m_rows * m_spec.width;
+    });
   }
 
  private:
