@@ -1,5 +1,6 @@
 #include "sim/config_reader.h"
 
+#include "sim/config_reader_detail.h"
 #include "sim/config_units.h"
 
 #include <cctype>
@@ -20,7 +21,8 @@ namespace hmmsim::sim {
 namespace fs = std::filesystem;
 using namespace units;
 
-namespace {
+// Shared with config_reader_typed.cpp through config_reader_detail.h.
+namespace detail {
 
 constexpr const char* kSetFile = "--set";
 // Guards against hostile documents: a self-referencing alias ("&a [*a]")
@@ -416,7 +418,9 @@ YAML::Node set_path(const YAML::Node& node, const std::vector<std::string>& part
   return out;
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 ConfigError::ConfigError(std::string file_, int line_, std::string key_, std::string message_)
     : std::runtime_error(format_what(file_, line_, key_, message_)),
@@ -471,205 +475,6 @@ void apply_override(ConfigDoc& doc, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(kSetFile, 0, key, e.msg);
   }
-}
-
-// ---- ConfigReader ----------------------------------------------------------
-
-ConfigReader::ConfigReader(const ConfigDoc& doc, const YAML::Node& map, std::string path)
-    : doc_(&doc), map_(YAML::NodeType::Map), path_(std::move(path)), line_(0) {
-  if (!map.IsDefined() || map.IsNull()) return;
-  line_ = line_of(map.Mark());
-  if (!map.IsMap()) throw_at(doc, path_, line_, "expected a map, " + got(map));
-  map_.reset(map);
-}
-
-// yaml-cpp's Node::operator= writes through to the node it referred to (it
-// would overwrite a map inside the document); reset() only rebinds.
-ConfigReader& ConfigReader::operator=(const ConfigReader& other) {
-  doc_ = other.doc_;
-  map_.reset(other.map_);
-  path_ = other.path_;
-  line_ = other.line_;
-  asked_ = other.asked_;
-  return *this;
-}
-
-ConfigReader ConfigReader::root(const ConfigDoc& doc) {
-  if (doc.root.IsDefined() && !doc.root.IsNull() && !doc.root.IsMap())
-    throw ConfigError(doc.file, line_of(doc.root.Mark()), "",
-                      "top level must be a map, " + got(doc.root));
-  return ConfigReader(doc, doc.root, "");
-}
-
-bool ConfigReader::find(const std::string& key, Entry& out) const {
-  return find_key(map_, key, out.key, out.value);
-}
-
-bool ConfigReader::take(const std::string& key, Entry& out) {
-  asked_.insert(key);
-  return find(key, out);
-}
-
-bool ConfigReader::has(const std::string& key) const {
-  Entry e;
-  return find(key, e);
-}
-
-ConfigReader ConfigReader::child(const std::string& key) {
-  Entry e;
-  if (!take(key, e)) {
-    ConfigReader r(*doc_, YAML::Node(), key_path(key));
-    r.line_ = line_;  // nothing to point at; the parent map is the best guess
-    return r;
-  }
-  if (!e.value.IsMap() && !e.value.IsNull()) fail(key, "expected a map, " + got(e.value));
-  ConfigReader r(*doc_, e.value, key_path(key));
-  r.line_ = line_of(e.key.Mark());
-  return r;
-}
-
-uint64_t ConfigReader::u64(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
-  Entry e;
-  if (!take(key, e)) return def;
-  uint64_t v = 0;
-  Parse p = e.value.IsScalar() ? parse_unsigned(e.value.Scalar(), v) : Parse::bad;
-  if (p == Parse::bad) fail(key, "expected unsigned integer, " + got(e.value));
-  if (p == Parse::overflow || v < min || v > max)
-    fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
-  return v;
-}
-
-int64_t ConfigReader::i64(const std::string& key, int64_t def, int64_t min, int64_t max) {
-  Entry e;
-  if (!take(key, e)) return def;
-  int64_t v = 0;
-  Parse p = e.value.IsScalar() ? parse_signed(e.value.Scalar(), v) : Parse::bad;
-  if (p == Parse::bad) fail(key, "expected integer, " + got(e.value));
-  if (p == Parse::overflow || v < min || v > max)
-    fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
-  return v;
-}
-
-double ConfigReader::real(const std::string& key, double def, double min, double max) {
-  Entry e;
-  if (!take(key, e)) return def;
-  double v = 0;
-  if (!e.value.IsScalar() || !parse_real(e.value.Scalar(), v))
-    fail(key, "expected number, " + got(e.value));
-  if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_double(min), fmt_double(max)));
-  return v;
-}
-
-bool ConfigReader::boolean(const std::string& key, bool def) {
-  Entry e;
-  if (!take(key, e)) return def;
-  bool v = false;
-  if (!e.value.IsScalar() || !parse_bool(e.value.Scalar(), v))
-    fail(key, "expected boolean (true/false), " + got(e.value));
-  return v;
-}
-
-std::string ConfigReader::str(const std::string& key, const std::string& def) {
-  Entry e;
-  if (!take(key, e)) return def;
-  if (!e.value.IsScalar()) fail(key, "expected string, " + got(e.value));
-  return e.value.Scalar();
-}
-
-std::string ConfigReader::choice(const std::string& key, const std::string& def,
-                                 const std::vector<std::string>& allowed) {
-  Entry e;
-  if (!take(key, e)) return def;
-  if (e.value.IsScalar())
-    for (const auto& a : allowed)
-      if (e.value.Scalar() == a) return a;
-  fail(key, "expected one of [" + join(allowed, ", ") + "], " + got(e.value));
-}
-
-uint64_t ConfigReader::bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
-  Entry e;
-  if (!take(key, e)) return def;
-  uint64_t v = 0;
-  Parse p = e.value.IsScalar() ? parse_bytes(e.value.Scalar(), v) : Parse::bad;
-  if (p == Parse::bad) fail(key, "expected byte size (e.g. 4096, 64KiB, 2MiB), " + got(e.value));
-  if (p == Parse::overflow || v < min || v > max)
-    fail(key, range_msg(e.value.Scalar(), fmt_bytes(min), fmt_bytes(max)));
-  return v;
-}
-
-double ConfigReader::time_ns(const std::string& key, double def, double min, double max) {
-  Entry e;
-  if (!take(key, e)) return def;
-  double v = 0;
-  if (!e.value.IsScalar() || !parse_time(e.value.Scalar(), v))
-    fail(key, "expected time (e.g. 100ns, 45us, 1.5ms), " + got(e.value));
-  if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_ns(min), fmt_ns(max)));
-  return v;
-}
-
-std::vector<uint64_t> ConfigReader::u64_list(const std::string& key,
-                                             const std::vector<uint64_t>& def) {
-  Entry e;
-  if (!take(key, e)) return def;
-  if (!e.value.IsSequence()) fail(key, "expected list of unsigned integers, " + got(e.value));
-  std::vector<uint64_t> out;
-  std::size_t i = 0;
-  for (const auto& item : e.value) {
-    std::string where = key_path(key) + "[" + std::to_string(i++) + "]";
-    uint64_t v = 0;
-    Parse p = item.IsScalar() ? parse_unsigned(item.Scalar(), v) : Parse::bad;
-    if (p == Parse::bad) fail_at(where, item.Mark(), "expected unsigned integer, " + got(item));
-    if (p == Parse::overflow)
-      fail_at(where, item.Mark(),
-              range_msg(item.Scalar(), "0", std::to_string(std::numeric_limits<uint64_t>::max())));
-    out.push_back(v);
-  }
-  return out;
-}
-
-std::vector<ConfigReader> ConfigReader::list(const std::string& key) {
-  Entry e;
-  std::vector<ConfigReader> out;
-  if (!take(key, e) || !e.value || e.value.IsNull()) return out;
-  if (!e.value.IsSequence()) fail(key, "expected a list");
-  for (size_t i = 0; i < e.value.size(); ++i) {
-    const std::string path = key_path(key) + "[" + std::to_string(i) + "]";
-    const YAML::Node item = e.value[i];
-    if (!item.IsMap()) fail_at(path, item.Mark(), "expected a map");
-    out.emplace_back(*doc_, item, path);
-  }
-  return out;
-}
-
-const YAML::Node& ConfigReader::node() const { return map_; }
-const std::string& ConfigReader::path() const { return path_; }
-
-std::string ConfigReader::key_path(const std::string& key) const { return join_path(path_, key); }
-
-void ConfigReader::mark_used(const std::string& key) { asked_.insert(key); }
-
-void ConfigReader::finish() const {
-  for (const auto& kv : map_) {
-    std::string name = kv.first.IsScalar() ? kv.first.Scalar() : describe(kv.first);
-    if (asked_.count(name)) continue;
-    std::vector<std::string> known(asked_.begin(), asked_.end());  // std::set: already sorted
-    fail_at(key_path(name), kv.first.Mark(),
-            "unknown key; allowed keys here: " + (known.empty() ? "(none)" : join(known, ", ")));
-  }
-}
-
-ConfigError ConfigReader::error(const std::string& key, const std::string& message) const {
-  if (key.empty()) return error_at(*doc_, path_, line_, message);
-  Entry e;
-  if (!find(key, e)) return error_at(*doc_, key_path(key), line_, message);
-  return error_at(*doc_, key_path(key), line_of(e.key.Mark()), message);
-}
-
-void ConfigReader::fail(const std::string& key, const std::string& message) const { throw error(key, message); }
-
-void ConfigReader::fail_at(const std::string& keypath, const YAML::Mark& mark,
-                           const std::string& message) const {
-  throw_at(*doc_, keypath, line_of(mark), message);
 }
 
 }  // namespace hmmsim::sim
