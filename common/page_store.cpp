@@ -51,13 +51,9 @@ void PageStore::read(uint64_t page, uint64_t off, void* dst, uint64_t len) const
       else
         std::memset(d, 0, len);
       return;
-    case DataMode::Tag: {
-      // Byte i of the page is byte (i mod 8) of the tag word.
-      uint8_t w[8];
-      std::memcpy(w, &m_tag[page], 8);
-      for (uint64_t i = 0; i < len; ++i) d[i] = w[(off + i) & 7];
+    case DataMode::Tag:
+      fill_word_pattern(d, off, len, m_tag[page]);
       return;
-    }
     case DataMode::Off:
       std::memset(d, 0, len);
       return;

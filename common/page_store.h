@@ -11,6 +11,7 @@
 // fault rings) keep real bytes in every mode (keep_bytes).
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,17 @@
 namespace hmmsim::common {
 
 enum class DataMode : uint8_t { Full, Tag, Off };
+
+// Bytes [off, off + len) of a page holding the 64-bit `word` repeated: byte
+// i is byte (off + i) % 8 of the word. What `tag` mode reads back.
+inline void fill_word_pattern(uint8_t* dst, uint64_t off, uint64_t len, uint64_t word) {
+  uint8_t w[8];
+  std::memcpy(w, &word, 8);
+  uint64_t i = 0;
+  for (; i < len && ((off + i) & 7); ++i) dst[i] = w[(off + i) & 7];
+  for (; i + 8 <= len; i += 8) std::memcpy(dst + i, w, 8);  // aligned: whole words
+  for (; i < len; ++i) dst[i] = w[(off + i) & 7];
+}
 const char* to_string(DataMode m);
 // "full", "tag", "off"; false if `s` is none of them.
 bool parse_data_mode(const std::string& s, DataMode& out);

@@ -76,9 +76,7 @@ void Sm::fill_store_data(const WarpInstr& in, const CoalescedLine& l, uint8_t* b
     return;
   }
   const uint64_t version = (uint64_t(m_id + 1) << 48) | m_store_seq;
-  uint8_t w[8];
-  std::memcpy(w, &version, 8);
-  for (unsigned o = l.lo; o < l.hi; ++o) buf[o] = w[(l.addr + o) & 7];
+  common::fill_word_pattern(buf + l.lo, l.addr + l.lo, l.hi - l.lo, version);
 }
 
 bool Sm::access_line(unsigned wid, const WarpInstr& in, const CoalescedLine& l, const Translation& t,

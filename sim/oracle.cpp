@@ -11,9 +11,7 @@ namespace hmmsim::sim {
 using common::DataMode;
 
 void DataOracle::fill_version(uint8_t* buf, uint64_t va, uint64_t len, uint64_t version) {
-  uint8_t w[8];
-  std::memcpy(w, &version, 8);
-  for (uint64_t i = 0; i < len; ++i) buf[i] = w[(va + i) & 7];
+  common::fill_word_pattern(buf, va, len, version);
 }
 
 void DataOracle::write_page(uint64_t page, uint64_t off, const uint8_t* data, uint64_t n) {
