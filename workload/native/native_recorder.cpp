@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,15 +17,66 @@ namespace hmmsim::workload {
 
 using namespace native;
 
+namespace {
+
+constexpr size_t kTailBytes = 4096;   // a warp's encoded bytes kept in memory before they spill
+constexpr size_t kCopyBytes = 65536;  // pieces in which spilled bytes move
+
+// An unlinked temporary file written at its end and read anywhere.
+class SpillFile {
+ public:
+  ~SpillFile() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  uint64_t size() const { return m_size; }
+  uint64_t append(const char* p, size_t n) {
+    if (m_fd < 0) open();
+    const uint64_t at = m_size;
+    for (size_t done = 0; done < n;) {
+      const ssize_t k = ::pwrite(m_fd, p + done, n - done, static_cast<off_t>(at + done));
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) fail("cannot write");
+      done += static_cast<size_t>(k);
+    }
+    m_size += n;
+    return at;
+  }
+  void read(uint64_t off, size_t n, std::string& out) const {
+    out.resize(n);
+    for (size_t done = 0; done < n;) {
+      const ssize_t k = ::pread(m_fd, out.data() + done, n - done, static_cast<off_t>(off + done));
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) fail("cannot read back");
+      done += static_cast<size_t>(k);
+    }
+  }
+
+ private:
+  void open() {
+    const char* env = std::getenv("TMPDIR");
+    std::string name = std::string(env && *env ? env : "/tmp") + "/hmmsim-record-XXXXXX";
+    m_fd = ::mkstemp(name.data());
+    if (m_fd < 0) fail("cannot create");
+    ::unlink(name.c_str());
+  }
+  [[noreturn]] static void fail(const char* what) {
+    throw hw::SourceError(std::string("--record: ") + what + " a temporary file: " + std::strerror(errno));
+  }
+  int m_fd = -1;
+  uint64_t m_size = 0;
+};
+
+}  // namespace
+
 struct NativeRecorder::KernelRec {
   hw::IKernelSource* src = nullptr;
-  hw::KernelInfo info;
   std::map<std::string, uint16_t> op_ids;
   std::vector<std::string> ops{""};
   struct Warp {
     WarpCodec codec;
-    std::string bytes;
-    uint64_t instrs = 0;
+    std::string tail;                                 // encoded, not yet spilled
+    std::vector<std::pair<uint64_t, size_t>> spilled;  // earlier parts in `streams`
+    uint64_t instrs = 0, bytes = 0;
   };
   struct Cta {
     hw::Dim3 id;
@@ -33,13 +85,9 @@ struct NativeRecorder::KernelRec {
   };
   std::map<uint64_t, Cta> pending;  // dispatch index -> CTA in flight
   uint64_t dispatched = 0, written = 0;
-  int tmp = -1;  // finished CTAs, encoded, in order
-  uint64_t tmp_size = 0;
-  std::vector<uint64_t> cta_bytes;
-
-  ~KernelRec() {
-    if (tmp >= 0) ::close(tmp);
-  }
+  SpillFile streams;                // warps' spilled parts
+  SpillFile ctas;                   // finished CTAs, encoded, in order
+  std::vector<std::pair<uint64_t, uint64_t>> cta_at;  // offset, length in `ctas`
 
   uint16_t opcode(uint16_t src_id) {
     const std::string& name = src->info().opcodes.at(src_id);  // interned by the time it is pulled
@@ -48,36 +96,37 @@ struct NativeRecorder::KernelRec {
     return it->second;
   }
 
-  void spill(const std::string& s) {
-    if (tmp < 0) {
-      const char* env = std::getenv("TMPDIR");
-      std::string name = std::string(env && *env ? env : "/tmp") + "/hmmsim-record-XXXXXX";
-      tmp = ::mkstemp(name.data());
-      if (tmp < 0) throw hw::SourceError("--record: cannot create a temporary file: " + std::string(std::strerror(errno)));
-      ::unlink(name.c_str());
+  void add(Warp& w, const hw::WarpInstr& in) {
+    const size_t before = w.tail.size();
+    encode_instr(w.codec, in, w.tail);
+    w.bytes += w.tail.size() - before;
+    ++w.instrs;
+    if (w.tail.size() >= kTailBytes) {  // long-lived warps must not grow memory
+      w.spilled.push_back({streams.append(w.tail.data(), w.tail.size()), w.tail.size()});
+      w.tail.clear();
     }
-    for (size_t done = 0; done < s.size();) {
-      const ssize_t k = ::pwrite(tmp, s.data() + done, s.size() - done, static_cast<off_t>(tmp_size + done));
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) throw hw::SourceError("--record: cannot write a temporary file: " + std::string(std::strerror(errno)));
-      done += static_cast<size_t>(k);
-    }
-    tmp_size += s.size();
-    cta_bytes.push_back(s.size());
   }
 
   // Finished CTAs go out in dispatch order; `all`: the kernel ended, take
   // what there is (a run stopped mid-kernel).
   void flush(bool all) {
+    std::string part;
     for (auto it = pending.begin(); it != pending.end() && it->first == written && (all || it->second.live == 0);
          it = pending.erase(it), ++written) {
       Cta& c = it->second;
       std::vector<WarpExtent> ext;
-      for (const Warp& w : c.warps) ext.push_back({w.instrs, w.bytes.size()});
-      std::string blob;
-      encode_cta_header(c.id, ext, blob);
-      for (const Warp& w : c.warps) blob += w.bytes;
-      spill(blob);
+      for (const Warp& w : c.warps) ext.push_back({w.instrs, w.bytes});
+      std::string head;
+      encode_cta_header(c.id, ext, head);
+      const uint64_t at = ctas.append(head.data(), head.size());
+      for (Warp& w : c.warps) {
+        for (auto [off, n] : w.spilled) {
+          streams.read(off, n, part);
+          ctas.append(part.data(), part.size());
+        }
+        ctas.append(w.tail.data(), w.tail.size());
+      }
+      cta_at.push_back({at, ctas.size() - at});
     }
   }
 };
@@ -98,9 +147,7 @@ class RecordingWarp : public hw::IWarpStream {
     }
     hw::WarpInstr rec = out;
     rec.opcode = m_k->opcode(out.opcode);
-    auto& w = m_k->pending.at(m_cta).warps[m_warp];
-    encode_instr(w.codec, rec, w.bytes);
-    ++w.instrs;
+    m_k->add(m_k->pending.at(m_cta).warps[m_warp], rec);
     return true;
   }
 
@@ -162,20 +209,15 @@ void NativeRecorder::end_kernel() {
   k->flush(true);
   hw::KernelInfo info = k->src->info();
   info.opcodes = k->ops;
-  m_out->begin_kernel(info, k->cta_bytes.size());
-  uint64_t off = 0;
-  std::string blob;
-  for (uint64_t n : k->cta_bytes) {
-    blob.resize(n);
-    for (size_t done = 0; done < n;) {
-      const ssize_t r = ::pread(k->tmp, blob.data() + done, n - done, static_cast<off_t>(off + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw hw::SourceError("--record: cannot read back a temporary file");
-      done += static_cast<size_t>(r);
+  m_out->begin_kernel(info, k->cta_at.size());
+  std::string part;
+  for (auto [off, len] : k->cta_at)
+    for (uint64_t done = 0; done < len;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyBytes, len - done));
+      k->ctas.read(off + done, n, part);
+      done += n;
+      m_out->append_encoded_cta(part, done == len);
     }
-    m_out->append_encoded_cta(blob);
-    off += n;
-  }
   m_out->end_kernel();
   ++m_kernels;
 }

@@ -3,10 +3,11 @@
 // actually pulled, in hmmsim's native format, so that running the same
 // config with `--replay FILE` (or the file as a trace) executes the same
 // streams. Warps of a CTA run interleaved, so each warp's stream is encoded
-// as it goes; a finished CTA goes to a temporary file in dispatch order,
-// and the kernel record is written when the kernel ends (its opcode table
-// and CTA count are known only then). Memory: the encoded bytes of the
-// CTAs in flight.
+// as it goes, its bytes spilling to a temporary file every 4 KiB; a
+// finished CTA goes to a second temporary file in dispatch order, and the
+// kernel record is written when the kernel ends (its opcode table and CTA
+// count are known only then). Memory: at most 4 KiB per warp in flight,
+// plus a 16-byte note per spilled 4 KiB.
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -101,8 +101,9 @@ class NativeWriter {
   uint64_t reserve_cta(const hw::Dim3& id, const std::vector<native::WarpExtent>& warps);
   void write_at(uint64_t off, const std::string& bytes);
   // A CTA already encoded (header, table and streams, as a kernel body
-  // holds it): for recorders that encode while warps run.
-  void append_encoded_cta(const std::string& cta);
+  // holds it), for recorders that encode while warps run; it may come in
+  // several parts, `last` on the final one.
+  void append_encoded_cta(const std::string& part, bool last = true);
   void end_kernel();
   void close();  // writes the end record
 

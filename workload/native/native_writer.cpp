@@ -198,11 +198,11 @@ void NativeWriter::write_at(uint64_t off, const std::string& bytes) {
   pwrite_all(bytes.data(), bytes.size(), off);
 }
 
-void NativeWriter::append_encoded_cta(const std::string& cta) {
+void NativeWriter::append_encoded_cta(const std::string& part, bool last) {
   require(State::Kernel, "append_encoded_cta");
   if (m_ctas_done == m_ctas) throw std::logic_error("NativeWriter: more CTAs than begin_kernel declared");
-  put(cta);
-  ++m_ctas_done;
+  put(part);
+  if (last) ++m_ctas_done;
 }
 
 void NativeWriter::end_kernel() {
