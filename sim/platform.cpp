@@ -181,14 +181,15 @@ std::string Platform::Impl::summary(const RunResult& r) {
       buf, sizeof buf,
       "hmmsim: %s\n"
       "  simulated time      %.3f us (kernel %.3f us)\n"
+      "  GPU                 %zu kernels, %llu warp instructions\n"
       "  GPU accesses        %llu (L1 TLB hits %llu, misses %llu, walks %llu)\n"
       "  faults              %llu entries, %llu batches, %llu pages serviced, %llu fatal\n"
       "  migrated            %llu pages to VRAM, %llu back to system memory, %llu mapped remote\n"
       "  PCIe payload        %.1f KiB down, %.1f KiB up\n"
       "  data checks         %llu loads checked, %llu mismatches\n"
       "  result              %s\n",
-      cfg.source.c_str(), us(sim_ns), us(kernel_ns),
-      (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.l1_tlb.hits"),
+      cfg.source.c_str(), us(sim_ns), us(kernel_ns), kstats->launched(),
+      (unsigned long long)stats.get("gpu.instructions"), (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.l1_tlb.hits"),
       (unsigned long long)stats.get("gpu.l1_tlb.misses"), (unsigned long long)gpu.gmmu().s_walks,
       (unsigned long long)d.s_faults_fetched, (unsigned long long)d.s_batches,
       (unsigned long long)d.s_faults_serviced, (unsigned long long)d.s_faults_fatal,
