@@ -61,6 +61,8 @@ void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
   for (auto& stream : cta.warps) {
     while (m_warps[wi].state != WarpState::Free) ++wi;
     Warp& w = m_warps[wi];
+    // Resident slots stay sorted, so ties still go to the lowest slot.
+    m_resident.insert(std::lower_bound(m_resident.begin(), m_resident.end(), wi), wi);
     w.stream = std::move(stream);
     w.cta = slot;
     w.state = WarpState::Ready;
@@ -115,6 +117,7 @@ void Sm::finish_warp(Warp& w) {
   for (const sc_time& r : w.reg_ready) w.done_at = std::max(w.done_at, r);
   w.state = WarpState::Free;
   w.stream.reset();
+  m_resident.erase(std::find(m_resident.begin(), m_resident.end(), static_cast<unsigned>(&w - m_warps.data())));
   ++m_free_warps;
   CtaSlot& s = m_ctas[w.cta];
   s.done_at = std::max(s.done_at, w.done_at);
@@ -139,7 +142,8 @@ void Sm::wake_replayed() {
   // Only a new replay generation can release a warp: skip the scan otherwise.
   if (m_seen_replay_gen == m_gmmu.replay_gen()) return;
   m_seen_replay_gen = m_gmmu.replay_gen();
-  for (unsigned i = 0; i < m_warps.size(); ++i) {
+  for (size_t r = 0; r < m_resident.size(); ++r) {
+    const unsigned i = m_resident[r];
     Warp& w = m_warps[i];
     if (w.state != WarpState::WaitReplay || w.fault_gen >= m_gmmu.replay_gen()) continue;
     bool killed = false;
@@ -150,7 +154,8 @@ void Sm::wake_replayed() {
       if (m_observer) m_observer->on_fatal(m_id, i, w.fault_pages[0], m_gmmu.replay_time().value());
       // The warp dies; its slot frees so the rest of the grid still runs.
       w.done_at = std::max(w.done_at, m_gmmu.replay_time());
-      finish_warp(w);
+      finish_warp(w);  // leaves m_resident: look at this position again
+      --r;
       continue;
     }
     w.state = WarpState::Ready;
@@ -176,7 +181,7 @@ void Sm::run_kernel() {
     Warp* pick = nullptr;
     unsigned wid = 0;
     bool waiting = false;
-    for (unsigned i = 0; i < m_warps.size(); ++i) {
+    for (unsigned i : m_resident) {
       Warp& w = m_warps[i];
       if (w.state == WarpState::WaitReplay) waiting = true;
       if (w.state != WarpState::Ready) continue;
@@ -202,6 +207,7 @@ void Sm::run_kernel() {
     w.state = WarpState::Free;
     w.stream.reset();
   }
+  m_resident.clear();
   for (CtaSlot& s : m_ctas) s.busy = false;
   m_pending.clear();
   m_free_warps = static_cast<unsigned>(m_warps.size());

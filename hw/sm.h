@@ -115,6 +115,7 @@ class Sm : public sc_core::sc_module {
   const sc_core::sc_time m_cycle;
   Gmmu& m_gmmu;
   std::vector<Warp> m_warps;
+  std::vector<unsigned> m_resident;  // slots holding a warp, ascending: the scheduler scans only these
   std::vector<CtaSlot> m_ctas;
   unsigned m_free_warps, m_free_ctas;
   std::vector<CtaWork> m_pending;  // assigned before launch

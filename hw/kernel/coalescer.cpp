@@ -1,5 +1,6 @@
 #include "hw/kernel/coalescer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace hmmsim::hw {
@@ -28,11 +29,51 @@ CoalescedLine& line_for(Coalesced& c, uint64_t line, bool with_enables) {
   return l;
 }
 
+// All 32 lanes active and back to back (lane i at addr[0] + i * width):
+// the common case of streaming kernels, folded line by line without
+// searching.
+bool contiguous(const WarpInstr& in) {
+  if (in.mask != ~0u) return false;
+  const uint64_t a0 = in.addr[0];
+  for (unsigned l = 1; l < kWarpSize; ++l)
+    if (in.addr[l] != a0 + uint64_t(l) * in.width) return false;
+  return true;
+}
+
+uint8_t sector_bits(uint64_t off, uint64_t n) {
+  uint8_t bits = 0;
+  for (uint64_t s = off / kSectorBytes; s <= (off + n - 1) / kSectorBytes; ++s) bits |= uint8_t(1u << s);
+  return bits;
+}
+
+void coalesce_contiguous(const WarpInstr& in, Coalesced& out, bool with_enables) {
+  out.active_lanes = kWarpSize;
+  out.bytes = uint64_t(kWarpSize) * in.width;
+  const uint64_t end = in.addr[0] + out.bytes;
+  for (uint64_t a = in.addr[0]; a < end;) {
+    const uint64_t off = a & (kLineBytes - 1);
+    const uint64_t n = std::min<uint64_t>(end - a, kLineBytes - off);
+    CoalescedLine& l = out.lines[out.nlines++];
+    l.addr = a - off;
+    l.page = static_cast<uint8_t>(page_index(out, l.addr & ~(kPageBytes - 1)));
+    l.lo = static_cast<uint8_t>(off);
+    l.hi = static_cast<uint8_t>(off + n);
+    l.sectors = sector_bits(off, n);
+    out.sectors += __builtin_popcount(l.sectors);
+    if (with_enables) {
+      std::memset(l.enable, 0, sizeof l.enable);
+      std::memset(l.enable + off, 0xff, n);
+    }
+    a += n;
+  }
+}
+
 }  // namespace
 
 void coalesce(const WarpInstr& in, Coalesced& out, bool with_enables) {
   out.active_lanes = out.nlines = out.npages = out.sectors = 0;
   out.bytes = 0;
+  if (in.width && contiguous(in)) return coalesce_contiguous(in, out, with_enables);
   for (uint32_t m = in.mask; m; m &= m - 1) {
     const unsigned lane = static_cast<unsigned>(__builtin_ctz(m));
     ++out.active_lanes;
@@ -44,8 +85,8 @@ void coalesce(const WarpInstr& in, Coalesced& out, bool with_enables) {
       const uint64_t n = left < kLineBytes - off ? left : kLineBytes - off;
       CoalescedLine& l = line_for(out, a - off, with_enables);
       if (off < l.lo) l.lo = static_cast<uint8_t>(off);
-      if (off + n > l.hi) l.hi = static_cast<uint8_t>(off + n);  // <= 128 fits: stored as 128 -> 0x80
-      for (uint64_t s = off / kSectorBytes; s <= (off + n - 1) / kSectorBytes; ++s) l.sectors |= 1u << s;
+      if (off + n > l.hi) l.hi = static_cast<uint8_t>(off + n);
+      l.sectors |= sector_bits(off, n);
       if (with_enables) std::memset(l.enable + off, 0xff, n);
       a += n, left -= n;
     }
