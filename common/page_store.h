@@ -21,6 +21,18 @@ namespace hmmsim::common {
 
 enum class DataMode : uint8_t { Full, Tag, Off };
 
+// The word a writer stores for version `v` (unique per writer and store):
+// every byte depends on all of `v` (splitmix64's finaliser), so a store of
+// k bytes changes the page's tag word unless they agree by chance (2^-8k),
+// and a store that a migration lost shows as a mismatch.
+inline uint64_t version_word(uint64_t v) {
+  v ^= v >> 30;
+  v *= 0xbf58476d1ce4e5b9ull;
+  v ^= v >> 27;
+  v *= 0x94d049bb133111ebull;
+  return v ^ (v >> 31);
+}
+
 // Bytes [off, off + len) of a page holding the 64-bit `word` repeated: byte
 // i is byte (off + i) % 8 of the word. What `tag` mode reads back.
 inline void fill_word_pattern(uint8_t* dst, uint64_t off, uint64_t len, uint64_t word) {

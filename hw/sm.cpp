@@ -57,6 +57,12 @@ void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
   s.busy = true;
   s.warps_left = static_cast<unsigned>(cta.warps.size());
   s.done_at = at;
+  if (cta.warps.empty()) {  // a CTA with no warps at all
+    s.busy = false;
+    ++m_free_ctas;
+    ++c.ctas;
+    return;
+  }
   unsigned wi = 0;
   for (auto& stream : cta.warps) {
     while (m_warps[wi].state != WarpState::Free) ++wi;
@@ -69,12 +75,9 @@ void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
     w.next_issue = w.done_at = at;
     w.reg_ready.fill(sc_core::SC_ZERO_TIME);
     ++c.warps;
-    if (!fetch(w)) finish_warp(w);
-  }
-  if (s.warps_left == 0) {  // a CTA with no instructions at all
-    s.busy = false;
-    ++m_free_ctas;
-    ++c.ctas;
+    // An empty warp ends at once; if it was the CTA's last, the slot is free
+    // again and the caller's loop refills it (no recursion through empty CTAs).
+    if (!fetch(w)) release_warp(w);
   }
 }
 
@@ -98,6 +101,18 @@ void Sm::pull_ctas(const sc_time& at) {
   }
 }
 
+void Sm::refill(const sc_time& at) {
+  // CTAs that did not fit before go first, in order.
+  while (!m_pending.empty() && m_free_ctas > 0 && m_pending.front().warps.size() <= m_free_warps) {
+    CtaWork next = std::move(m_pending.front());
+    m_pending.erase(m_pending.begin());
+    m_free_ctas -= 1;
+    m_free_warps -= static_cast<unsigned>(next.warps.size());
+    start_cta(std::move(next), at);
+  }
+  if (m_pending.empty()) pull_ctas(at);
+}
+
 bool Sm::fetch(Warp& w) {
   try {
     if (!w.stream->next(w.cur)) return false;
@@ -112,7 +127,7 @@ bool Sm::fetch(Warp& w) {
   return true;
 }
 
-void Sm::finish_warp(Warp& w) {
+bool Sm::release_warp(Warp& w) {
   // A warp is complete when its last result has arrived, not when it issued.
   for (const sc_time& r : w.reg_ready) w.done_at = std::max(w.done_at, r);
   w.state = WarpState::Free;
@@ -122,20 +137,15 @@ void Sm::finish_warp(Warp& w) {
   CtaSlot& s = m_ctas[w.cta];
   s.done_at = std::max(s.done_at, w.done_at);
   m_finish = std::max(m_finish, w.done_at);
-  if (--s.warps_left == 0) {
-    s.busy = false;
-    ++m_free_ctas;
-    ++c.ctas;
-    // A waiting CTA that did not fit before goes first.
-    if (!m_pending.empty() && m_pending.front().warps.size() <= m_free_warps) {
-      CtaWork next = std::move(m_pending.front());
-      m_pending.erase(m_pending.begin());
-      m_free_ctas -= 1;
-      m_free_warps -= static_cast<unsigned>(next.warps.size());
-      start_cta(std::move(next), s.done_at);
-    }
-    if (m_pending.empty()) pull_ctas(s.done_at);
-  }
+  if (--s.warps_left) return false;
+  s.busy = false;
+  ++m_free_ctas;
+  ++c.ctas;
+  return true;
+}
+
+void Sm::finish_warp(Warp& w) {
+  if (release_warp(w)) refill(m_ctas[w.cta].done_at);
 }
 
 void Sm::wake_replayed() {
@@ -174,7 +184,7 @@ void Sm::run_kernel() {
     first.swap(m_pending);
     for (auto& cta : first) start_cta(std::move(cta), sc_core::sc_time_stamp());
   }
-  if (m_pending.empty()) pull_ctas(sc_core::sc_time_stamp());
+  refill(sc_core::sc_time_stamp());
   for (;;) {
     wake_replayed();
     // Pick the ready warp that can issue earliest (ties: lowest slot).

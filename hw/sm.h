@@ -101,8 +101,11 @@ class Sm : public sc_core::sc_module {
   void wake_replayed();
   void start_cta(CtaWork&& cta, const sc_core::sc_time& at);
   void pull_ctas(const sc_core::sc_time& at);
+  void refill(const sc_core::sc_time& at);  // pending CTAs first, then new ones, while slots are free
   bool fetch(Warp& w);  // next instruction into w.cur; false when the warp ended
-  void finish_warp(Warp& w);
+  // Frees the warp's slot; true if it was its CTA's last (the CTA slot is free then).
+  bool release_warp(Warp& w);
+  void finish_warp(Warp& w);  // release_warp, then refill a freed CTA slot
   void execute(Warp& w, unsigned wid, sc_core::sc_time issue);
   // Global memory instruction: false if it faulted (the warp waits for a replay).
   bool execute_global(Warp& w, unsigned wid, const sc_core::sc_time& issue, sc_core::sc_time& done);

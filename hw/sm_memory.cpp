@@ -65,7 +65,8 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
 // Store data, a function of the address only so that every line of one
 // instruction agrees: with a value, the 32-bit word at `a` is value +
 // (a - first lane's address) / 4 * stride; otherwise a fresh version word
-// repeated, which is also what a page holds in `tag` data mode.
+// repeated, which is also what a page holds in `tag` data mode (each byte
+// of it new, so a store of any width changes the page's tag).
 void Sm::fill_store_data(const WarpInstr& in, const CoalescedLine& l, uint8_t* buf) {
   if (in.has_value) {
     const uint64_t first = in.addr[__builtin_ctz(in.mask)];
@@ -75,7 +76,7 @@ void Sm::fill_store_data(const WarpInstr& in, const CoalescedLine& l, uint8_t* b
     }
     return;
   }
-  const uint64_t version = (uint64_t(m_id + 1) << 48) | m_store_seq;
+  const uint64_t version = common::version_word((uint64_t(m_id + 1) << 48) | m_store_seq);
   common::fill_word_pattern(buf + l.lo, l.addr + l.lo, l.hi - l.lo, version);
 }
 

@@ -163,7 +163,7 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_workload(root.child("workload"), c.workload, c.run.seed);
   root.finish();
   c.gpu.sm.data = c.run.data;
-  if (c.workload.warps_per_sm > c.gpu.sm.max_warps)
+  if (c.workload.kind == "vector_update" && c.workload.warps_per_sm > c.gpu.sm.max_warps)
     ConfigReader(root).child("workload").fail("warps_per_sm", "exceeds gpu.sm.max_warps (" +
                                                                   std::to_string(c.gpu.sm.max_warps) + ")");
   {

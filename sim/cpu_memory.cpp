@@ -4,11 +4,13 @@
 
 namespace hmmsim::sim {
 
-bool CpuMemory::access(uint64_t va, uint8_t* buf, uint64_t len, bool write, std::string& error) {
+bool CpuMemory::access(uint64_t va, uint8_t* buf, uint64_t len, bool write, std::string& error,
+                       const std::function<void()>& observe) {
   sc_core::sc_time backoff(100, sc_core::SC_NS);
   for (;;) {
     host::Status s = write ? m_mm.cpu_write(va, buf, len) : m_mm.cpu_read(va, buf, len);
     if (s == host::Status::Ok) {
+      if (observe) observe();
       sc_core::wait(m_page_time);
       return true;
     }

@@ -73,7 +73,8 @@ void CpuProcess::body() {
           std::memcpy(&page[w], &v, 4);
         }
       } else {  // tag: a fresh CPU version of the page
-        DataOracle::fill_version(page.data(), b.va + off, 4096, (0xC0ull << 56) | ++m_cpu_version);
+        const uint64_t v = common::version_word((0xC0ull << 56) | ++m_cpu_version);
+        DataOracle::fill_version(page.data(), b.va + off, 4096, v);
       }
       if (!touch(b.va + off, page.data(), true)) return;
       m_oracle.wrote(b.va + off, page.data(), 4096);

@@ -19,7 +19,8 @@ HostProgram::HostProgram(sc_core::sc_module_name name, host::AddressSpace& mm, h
       m_prog(program),
       m_oracle(oracle),
       m_hooks(std::move(hooks)),
-      m_mem(mm, page_access_ns) {
+      m_mem(mm, page_access_ns),
+      m_thread_pages(program.threads.size(), std::vector<uint8_t>(4096)) {
   SC_HAS_PROCESS(HostProgram);
   SC_THREAD(run);
 }
@@ -84,10 +85,10 @@ bool HostProgram::body() {
 bool HostProgram::write_range(uint64_t va, uint64_t bytes, const std::string& who) {
   for (uint64_t a = va; a < va + bytes;) {
     const uint64_t n = std::min<uint64_t>(va + bytes - a, 4096 - (a & 4095));
-    DataOracle::fill_version(m_page.data(), a, n, (0xC0ull << 56) | ++m_version);
+    DataOracle::fill_version(m_page.data(), a, n, cpu_version());
     std::string err;
-    if (!m_mem.access(a, m_page.data(), n, true, err)) return fail(who, err), false;
-    m_oracle.wrote(a, m_page.data(), n);
+    if (!m_mem.access(a, m_page.data(), n, true, err, [&] { m_oracle.wrote(a, m_page.data(), n); }))
+      return fail(who, err), false;
     ++s_pages_written;
     a += n;
   }
@@ -97,8 +98,8 @@ bool HostProgram::write_range(uint64_t va, uint64_t bytes, const std::string& wh
 bool HostProgram::read_range(uint64_t va, uint64_t bytes, const std::string& who) {
   for (uint64_t a = va; a < va + bytes; a += 4096) {
     std::string err;
-    if (!m_mem.access(a, m_page.data(), 4096, false, err)) return fail(who, err), false;
-    m_oracle.check(a, m_page.data(), 4096, "cpu read (" + who + ")");
+    auto check = [&] { m_oracle.check(a, m_page.data(), 4096, "cpu read (" + who + ")"); };
+    if (!m_mem.access(a, m_page.data(), 4096, false, err, check)) return fail(who, err), false;
     ++s_pages_read;
   }
   return true;
@@ -115,7 +116,8 @@ bool HostProgram::kernel(size_t k) {
   std::unique_ptr<hw::IKernelSource> src;
   try {
     src = pk.open();
-  } catch (const hw::SourceError& e) {
+  } catch (const hw::SourceError& e) {  // bad input, like a malformed trace: exit 2
+    m_input_error = e.what();
     fail("kernel " + pk.label, e.what());
     return false;
   }
@@ -131,7 +133,7 @@ void HostProgram::thread_body(size_t i) {
   const ProgramThread& t = m_prog.threads[i];
   sc_core::wait(sc_time(t.start_ns, SC_NS));
   for (uint64_t n = 0; n < t.count && m_error.empty(); ++n) {
-    if (!thread_op(t, threads[i])) {
+    if (!thread_op(i)) {
       sc_core::sc_stop();  // a failed CPU access ends the run; the platform reports it
       break;
     }
@@ -141,30 +143,33 @@ void HostProgram::thread_body(size_t i) {
   m_thread_done.notify(sc_core::SC_ZERO_TIME);
 }
 
-bool HostProgram::thread_op(const ProgramThread& t, ThreadCounters& c) {
+bool HostProgram::thread_op(size_t i) {
+  const ProgramThread& t = m_prog.threads[i];
+  ThreadCounters& c = threads[i];
   // Device PTEs invalidated while the operation ran (its notifier events;
   // other threads acting at the same moment are counted too).
   const uint64_t unmaps = m_driver.stats().s_pages_unmapped;
   bool ok = true;
-  std::vector<uint8_t> page(4096);
+  std::vector<uint8_t>& page = m_thread_pages[i];
   switch (t.op) {
     case ThreadOp::Read:
     case ThreadOp::Write:
       for (uint64_t a = t.va; ok && a < t.va + t.bytes; a += 4096) {
         std::string err;
         const bool write = t.op == ThreadOp::Write;
-        if (write) DataOracle::fill_version(page.data(), a, 4096, (0xC0ull << 56) | ++m_version);
+        if (write) DataOracle::fill_version(page.data(), a, 4096, cpu_version());
         // Its own doing, exactly: this access finds the page in VRAM and migrates it back.
         c.migrate_to_ram += m_mm.pte(a).kind == host::PteKind::DevicePrivate;
-        ok = m_mem.access(a, page.data(), 4096, write, err);
+        ok = m_mem.access(a, page.data(), 4096, write, err, [&] {
+          if (write)
+            m_oracle.wrote(a, page.data(), 4096);
+          else
+            m_oracle.check(a, page.data(), 4096, t.what);
+        });
         if (!ok) {
           fail(t.what, err);
           break;
         }
-        if (write)
-          m_oracle.wrote(a, page.data(), 4096);
-        else
-          m_oracle.check(a, page.data(), 4096, t.what);
         ++c.pages;
       }
       break;

@@ -42,6 +42,7 @@ class HostProgram : public sc_core::sc_module {
 
   bool done() const { return m_done; }
   const std::string& error() const { return m_error; }
+  const std::string& input_error() const { return m_input_error; }  // a kernel's source could not open
 
   uint64_t s_pages_written = 0, s_pages_read = 0, s_steps = 0, s_kernels = 0, s_prefetched_pages = 0;
   std::vector<ThreadCounters> threads;
@@ -54,8 +55,10 @@ class HostProgram : public sc_core::sc_module {
   bool read_range(uint64_t va, uint64_t bytes, const std::string& who);
   bool kernel(size_t k);
   void thread_body(size_t i);
-  bool thread_op(const ProgramThread& t, ThreadCounters& c);
+  bool thread_op(size_t i);
   void fail(const std::string& what, const std::string& why);
+  // A fresh version for a CPU write (distinct from every GPU store's).
+  uint64_t cpu_version() { return common::version_word((0xC0ull << 56) | ++m_version); }
 
   host::AddressSpace& m_mm;
   host::GpuDriver& m_driver;
@@ -64,8 +67,9 @@ class HostProgram : public sc_core::sc_module {
   Hooks m_hooks;
   CpuMemory m_mem;
   bool m_done = false;
-  std::string m_error;
+  std::string m_error, m_input_error;
   std::vector<uint8_t> m_page;
+  std::vector<std::vector<uint8_t>> m_thread_pages;  // one page buffer per CPU thread
   uint64_t m_version = 0;
   size_t m_threads_left = 0;
   sc_core::sc_event m_thread_done;

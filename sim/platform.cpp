@@ -157,10 +157,10 @@ RunResult Platform::run() {
        << " at " << m->sim_ns << " ns (kernel " << (m->gpu.finished() ? "finished" : "not finished") << ")";
     r.problems.push_back(os.str());
   }
-  if (!m->gpu.source_error().empty()) {
-    r.input_error = m->gpu.source_error();
+  if (!m->gpu.source_error().empty()) r.input_error = m->gpu.source_error();
+  if (!m->legacy && !m->prog->input_error().empty()) r.input_error = m->prog->input_error();
+  if (!r.input_error.empty() && m->gpu.source_error() == r.input_error)
     r.problems.push_back("bad input: " + r.input_error);
-  }
   for (auto& msg : m->oracle.messages()) r.problems.push_back(msg);
   for (const auto& e : m->error_counters())
     if (*e.value) r.problems.push_back(std::to_string(*e.value) + " " + e.desc + " (errors." + e.name + ")");

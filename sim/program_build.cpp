@@ -169,7 +169,7 @@ class Builder {
     for (uint64_t r : regions) {
       bool covered = false;
       for (const ProgramBuffer& b : m_p.buffers) {
-        if (r >= b.va && r + k2M <= up2m(b.va + b.bytes) && r + k2M > b.va) covered = true;
+        if (r >= b.va && r + k2M <= b.va + b.bytes) covered = true;
         else if (r < b.va + b.bytes && b.va < r + k2M)
           s.at.fail("the trace touches [0x" + hex(r) + ", +2MiB), which overlaps buffer '" + b.name +
                     "' only in part: make the buffer cover whole 2 MiB regions or leave it out");

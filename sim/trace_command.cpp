@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 
 #include "workload/formats/trace_formats.h"
@@ -114,8 +115,20 @@ void convert(const workload::OpenTrace& t, const TraceCommandArgs& a, std::ostre
 
 }  // namespace
 
+// The text form of a native trace starts with "hmmtrace <version>".
+static bool is_native_text(const std::string& path) {
+  std::ifstream f(path);
+  std::string word;
+  return f >> word && word == "hmmtrace";
+}
+
 int trace_command(const TraceCommandArgs& a, std::ostream& out, std::ostream& err) {
   try {
+    if (a.action == "convert" && is_native_text(a.input)) {  // text form back to binary
+      workload::write_native_binary(a.input, a.output);
+      out << "wrote " << a.output << " (" << std::filesystem::file_size(a.output) << " bytes, native binary)\n";
+      return 0;
+    }
     auto t = workload::open_trace(a.format, a.input);
     if (a.action == "info") info(*t, out);
     else if (a.action == "head") head(*t, a, out);

@@ -185,14 +185,17 @@ uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
       a += kPageSize;
       continue;
     }
-    // One 2 MiB block of one VMA at a time, as fault servicing does.
+    // One 2 MiB block of one VMA at a time, as fault servicing does. The
+    // VMA may change while we wait on the device: keep what we need now.
     const uint64_t stop = std::min({end, vma->end, (a / kBlockBytes + 1) * kBlockBytes});
+    const uint32_t prot = vma->prot;
     const size_t n = (stop - a) / kPageSize;
     m_bus.cpu_work(m_spec.costs.per_block_ns);
-    if ((vma->prot & kProtRead) && m_pt.ensure_tables(a, stop)) {
+    if ((prot & kProtRead) && m_pt.ensure_tables(a, stop)) {
       if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(a)) migrate_to_vram(a, stop);
-      // A race with an invalidation only leaves pages unmapped: a fault maps them later.
-      mirror(a, std::vector<bool>(n, (vma->prot & kProtWrite) != 0), n);
+      // A race with an invalidation only leaves pages unmapped: a fault maps them
+      // later (range_fault fails on pages whose VMA went away).
+      mirror(a, std::vector<bool>(n, (prot & kProtWrite) != 0), n);
     }
     a = stop;
   }

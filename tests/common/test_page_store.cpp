@@ -85,3 +85,37 @@ TEST(PageStoreTest, KeptPagesHoldRealBytesInEveryMode) {
 
 }  // namespace
 }  // namespace hmmsim::common
+
+namespace hmmsim::common {
+namespace {
+
+TEST(PageStoreTest, AnyStoreOfAFreshVersionChangesTheTag) {
+  // Writers store version_word(v) repeated. Every byte of it depends on all
+  // of v, so a store of k bytes changes the page's tag unless k bytes agree
+  // by chance (2^-8k): a 4-byte lane at offset 4 changes it too, where the
+  // plain (sm << 48 | seq) word left the upper half alone for every store.
+  int same_bytes = 0;
+  for (uint64_t v = 1; v < 200; ++v) {
+    const uint64_t a = version_word(v), b = version_word(v + 1);
+    EXPECT_NE(a & 0xffffffffu, b & 0xffffffffu) << v;
+    EXPECT_NE(a >> 32, b >> 32) << v;
+    for (int i = 0; i < 8; ++i) same_bytes += ((a >> (8 * i)) & 0xff) == ((b >> (8 * i)) & 0xff);
+  }
+  EXPECT_LT(same_bytes, 20);  // about 1592 / 256 = 6 expected
+  PageStore s(DataMode::Tag, 1);
+  uint8_t buf[8];
+  fill_word_pattern(buf, 0, 8, version_word(7));
+  s.write(0, 0, buf, 8);
+  fill_word_pattern(buf, 4, 4, version_word(8));  // one 4-byte lane at offset 4
+  s.write(0, 4, buf, 4);
+  uint8_t back[8];
+  s.read(0, 0, back, 8);
+  uint8_t old[8];
+  fill_word_pattern(old, 0, 8, version_word(7));
+  EXPECT_NE(std::memcmp(back, old, 8), 0);
+  EXPECT_EQ(std::memcmp(back, old, 4), 0);      // bytes 0-3 keep version 7
+  EXPECT_EQ(std::memcmp(back + 4, buf, 4), 0);  // bytes 4-7 are version 8's
+}
+
+}  // namespace
+}  // namespace hmmsim::common

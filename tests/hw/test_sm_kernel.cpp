@@ -121,3 +121,38 @@ TEST(SmKernel, ACtaLargerThanAnSmIsBadInput) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SmKernel, CtasOfEmptyWarpsAreCountedOnceAndNeverOverfillAnSm) {
+  // Found in review: a CTA whose warps were all empty was freed twice, so
+  // the SM admitted more CTAs than its slots and wrote past them.
+  GpuSpec s = small_gpu();
+  s.sm.max_ctas = 2;
+  s.sm.max_warps = 4;
+  Bench b(s);
+  std::vector<std::vector<Warp>> ctas;
+  for (int c = 0; c < 7; ++c) {
+    if (c % 2)
+      ctas.push_back({{}, {}});  // nothing to run
+    else
+      ctas.push_back({{load(kVa + c * 256, 1)}, {load(kVa + c * 256 + 128, 1)}});
+  }
+  ListKernel k(ctas, 2);
+  run(b, k);
+  EXPECT_EQ(b.gpu.sm(0).c.ctas, 7u);
+  EXPECT_EQ(b.gpu.sm(0).c.warps, 14u);
+  EXPECT_EQ(b.gpu.sm(0).c.loads, 8u);
+}
+
+TEST(SmKernel, ManyEmptyCtasInARowDoNotRecurse) {
+  Bench b;
+  std::vector<std::vector<Warp>> ctas(20000, std::vector<Warp>{{}});
+  ctas.push_back({{load(kVa, 1)}});
+  ListKernel k(ctas, 1);
+  run(b, k);
+  EXPECT_EQ(b.gpu.sm(0).c.ctas, 20001u);
+  EXPECT_EQ(b.gpu.sm(0).c.loads, 1u);
+}
+
+}  // namespace

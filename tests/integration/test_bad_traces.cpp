@@ -307,3 +307,25 @@ TEST(BadProgramInput, UnknownSyntheticKernel) {
             std::string::npos)
       << r.out;
 }
+
+TEST(BadProgramInput, ExplicitBufferCoveringATraceRegionOnlyInPart) {
+  // The trace touches the 2 MiB region at 0x7f5000000000; a 1 MiB buffer
+  // there covers it only in part, which would turn accesses past its end
+  // into fatal faults: a config error instead.
+  const TraceDir t = write_trace("bt_partial", kernel({kLoad, kAdd, kStore}));
+  std::string path;
+  const RunOutput r = run_program("bp_partial",
+                                  "run: {data: tag}\nworkload:\n  kind: program\n"
+                                  "  buffers: [{name: half, va: 0x7f5000000000, bytes: 1MiB}]\n"
+                                  "  steps:\n    - trace: {path: " + t.list + "}\n",
+                                  &path);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("overlaps buffer 'half' only in part"), std::string::npos) << r.out;
+  // Covering the whole region is fine.
+  const RunOutput ok = run_program("bp_whole",
+                                   "run: {data: tag}\nworkload:\n  kind: program\n"
+                                   "  buffers: [{name: whole, va: 0x7f5000000000, bytes: 2MiB}]\n"
+                                   "  steps:\n    - trace: {path: " + t.list + "}\n",
+                                   &path);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+}
