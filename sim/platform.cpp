@@ -13,7 +13,7 @@ namespace {
 constexpr uint64_t kReserveBytes = 4ull << 20;  // rings, page tables, slack
 
 // --replay: the recorded streams stand in for the kernels, one for one.
-void replace_kernels(const std::string& path, std::vector<std::function<std::unique_ptr<hw::IKernelSource>()>*> opens) {
+void replace_kernels(const std::string& path, const std::vector<KernelOpener*>& opens) {
   auto trace = std::make_shared<workload::NativeTrace>(path);
   if (trace->kernel_count() != opens.size())
     throw hw::SourceError(path + ": the recording holds " + std::to_string(trace->kernel_count()) +
@@ -24,7 +24,7 @@ void replace_kernels(const std::string& path, std::vector<std::function<std::uni
 std::unique_ptr<hw::IKernelSource> legacy_kernel(const SimConfig& c, const WorkloadPlan& plan) {
   if (c.workload.kind == "program") return nullptr;
   if (c.run.replay_path.empty()) return make_vector_update(plan);
-  std::function<std::unique_ptr<hw::IKernelSource>()> open;
+  KernelOpener open;
   replace_kernels(c.run.replay_path, {&open});
   return open();
 }
@@ -33,7 +33,7 @@ Program program_of(const SimConfig& c) {
   if (c.workload.kind != "program") return {};
   Program p = build_program(c.workload.program);
   if (!c.run.replay_path.empty()) {
-    std::vector<std::function<std::unique_ptr<hw::IKernelSource>()>*> opens;
+    std::vector<KernelOpener*> opens;
     for (ProgramKernel& k : p.kernels) opens.push_back(&k.open);
     replace_kernels(c.run.replay_path, opens);
   }
@@ -47,7 +47,6 @@ Program program_of(const SimConfig& c) {
   if (c.gpu.vram.capacity_bytes / 4096 < tables) c.vram_at.fail("too small for the device page tables");
   return p;
 }
-
 
 }  // namespace
 

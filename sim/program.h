@@ -114,12 +114,15 @@ struct ProgramStep {
   std::string what;                // for messages: "step 3 (cpu_read of out)"
 };
 
+// Opens a kernel's source afresh (each launch starts at its first CTA).
+using KernelOpener = std::function<std::unique_ptr<hw::IKernelSource>()>;
+
 struct ProgramKernel {
   std::string label;  // "k0", "k1", ... (stats keys)
   std::string name;   // the kernel's own name
   std::string origin; // "synthetic random", "accelsim kernel-1.traceg"
   std::vector<uint64_t> device_buffers;  // buffers to move into VRAM first (placement device)
-  std::function<std::unique_ptr<hw::IKernelSource>()> open;
+  KernelOpener open;
   bool scanned = false;
   workload::KernelSummary summary;  // for traces (scanned to derive buffers)
 };
