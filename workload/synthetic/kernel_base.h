@@ -139,8 +139,10 @@ class SynthKernel {
   // into a rotating value register (or, when `may_store` and is_store say
   // so, a store of the accumulator) followed by compute_per_access compute
   // instructions. `lane_addr(cta, warp, lane, pos)` places each active lane.
-  uint64_t gs_length(uint64_t cta, unsigned warp, uint64_t units) const {
-    return m_spec.iterations * gs_steps(cta, warp, units) * (m_c + 1);
+  // Instructions of a warp whose grid-stride steps hold `ops` memory
+  // instructions, each followed by compute_per_access compute ones.
+  uint64_t gs_length(uint64_t cta, unsigned warp, uint64_t units, uint64_t ops = 1) const {
+    return m_spec.iterations * gs_steps(cta, warp, units) * ops * (m_c + 1);
   }
   template <class LaneAddr>
   void emit_gs(uint64_t cta, unsigned warp, uint64_t k, uint64_t units, bool may_store, hw::WarpInstr& o,

@@ -18,7 +18,7 @@ class StreamingRw final : public SynthKernel {
   }
 
   uint64_t warp_length(uint64_t cta, unsigned warp) const override {
-    return m_spec.iterations * gs_steps(cta, warp, m_units) * 2 * (m_c + 1);
+    return gs_length(cta, warp, m_units, 2);
   }
 
   void emit(uint64_t cta, unsigned warp, uint64_t k, hw::WarpInstr& o) const override {
