@@ -1,0 +1,11 @@
+#pragma once
+// Parsers of the config's blocks, one file per block (sim/config_*.cpp).
+#include "hw/gpu.h"
+#include "sim/config_reader.h"
+
+namespace hmmsim::sim {
+
+void parse_gpu(ConfigReader r, hw::GpuSpec& s);
+void parse_vram(ConfigReader v, hw::VramSpec& s);
+
+}  // namespace hmmsim::sim
