@@ -15,7 +15,7 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
       host_socket("host_socket"),
       m_spec(spec),
       m_vram("vram", spec.vram, spec.sm.data),
-      m_gmmu("gmmu", spec.gmmu, spec.l1_tlb, spec.sms),
+      m_gmmu("gmmu", spec.gmmu, spec.tlb, spec.sms),
       m_ce("ce", spec.ce),
       m_up("up"),
       m_bar1("bar1") {
@@ -36,6 +36,7 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
     m_sms.push_back(std::move(sm));
   }
   m_regs[bar0::kId / 4] = hwref::kIdValue;
+  m_regs[bar0::kCancelClient / 4] = hwref::kAllClients;
   SC_HAS_PROCESS(Gpu);
   SC_THREAD(watch_done);
 }
@@ -103,8 +104,9 @@ void Gpu::up_b_transport(int, tlm::tlm_generic_payload& t, sc_time& delay) {
   host_socket->b_transport(t, delay);
 }
 
-uint32_t Gpu::reg_read(uint64_t off) {
+uint32_t Gpu::reg_read(uint64_t off, const sc_time& delay) {
   switch (off) {
+    case bar0::kTlbInvAck: return m_gmmu.inv_ack(delay);
     case bar0::kFaultBufPut: return m_gmmu.put();
     case bar0::kFaultBufStatus: return m_gmmu.status();
     case bar0::kIntrStatus:
@@ -118,6 +120,7 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
   auto r64 = [&](uint64_t lo) { return uint64_t(m_regs[lo / 4]) | (uint64_t(m_regs[lo / 4 + 1]) << 32); };
   switch (off) {
     case bar0::kId:
+    case bar0::kTlbInvAck:
     case bar0::kFaultBufPut:
     case bar0::kCeDoneSeq:
       return;  // read-only
@@ -146,9 +149,23 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
       m_ce.enable_irq(v & hwref::kIntrCopy);
       m_gmmu.enable_irq(v & hwref::kIntrFault, delay);
       break;
-    case bar0::kTlbInvTrigger: m_gmmu.invalidate(r64(bar0::kTlbInvVaLo), m_regs[bar0::kTlbInvPages / 4]); break;
-    case bar0::kReplay: m_gmmu.replay(delay); break;
-    case bar0::kCancelTrigger: m_gmmu.cancel(r64(bar0::kCancelVaLo), delay); break;
+    case bar0::kTlbInvTrigger:
+      m_gmmu.invalidate(r64(bar0::kTlbInvVaLo), m_regs[bar0::kTlbInvPages / 4],
+                        m_regs[bar0::kTlbInvScope / 4] & hwref::kTlbInvDirectories, delay);
+      break;
+    case bar0::kTlbInvSemaLo:
+    case bar0::kTlbInvSemaHi: m_gmmu.set_inv_semaphore(r64(bar0::kTlbInvSemaLo)); break;
+    case bar0::kReplay:
+      if (v == hwref::kReplayTargeted) {
+        const uint32_t u = m_regs[bar0::kReplayClient / 4];
+        if (u < m_gmmu.utlbs()) m_gmmu.replay(u, delay);
+      } else if (v == hwref::kReplayAll) {
+        m_gmmu.replay(Gmmu::kAllUtlbs, delay);
+      }
+      break;
+    case bar0::kCancelTrigger:
+      m_gmmu.cancel(r64(bar0::kCancelVaLo), m_regs[bar0::kCancelClient / 4], delay);
+      break;
     case bar0::kCeDoorbell: {
       CopyEngine::Descriptor d;
       d.src = r64(bar0::kCeSrcLo);
@@ -182,7 +199,7 @@ void Gpu::bar_b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   uint32_t v = 0;
   if (t.is_read()) {
     ++s_bar0_reads;
-    v = reg_read(a);
+    v = reg_read(a, delay);
     std::memcpy(t.get_data_ptr(), &v, 4);
   } else {
     ++s_bar0_writes;
@@ -201,7 +218,7 @@ unsigned Gpu::bar_transport_dbg(tlm::tlm_generic_payload& t) {
     return n;
   }
   if (t.get_data_length() != 4 || a + 4 > bar0::kSize || !t.is_read()) return 0;
-  uint32_t v = reg_read(a);
+  uint32_t v = reg_read(a, sc_core::SC_ZERO_TIME);
   std::memcpy(t.get_data_ptr(), &v, 4);
   return 4;
 }

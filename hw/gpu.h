@@ -15,7 +15,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "hw/copy_engine.h"
-#include "hw/gmmu.h"
+#include "hw/gmmu/gmmu.h"
 #include "hw/sm.h"
 #include "hw/vram.h"
 
@@ -24,7 +24,7 @@ namespace hmmsim::hw {
 struct GpuSpec {
   unsigned sms = 2;
   SmSpec sm;
-  TlbSpec l1_tlb;
+  TlbHierarchySpec tlb;
   GmmuSpec gmmu;
   VramSpec vram;
   CopyEngineSpec ce;
@@ -61,7 +61,7 @@ class Gpu : public sc_core::sc_module {
   void bar_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   unsigned bar_transport_dbg(tlm::tlm_generic_payload& t);
   void up_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  uint32_t reg_read(uint64_t off);
+  uint32_t reg_read(uint64_t off, const sc_core::sc_time& delay);
   void reg_write(uint64_t off, uint32_t v, const sc_core::sc_time& delay);
   void watch_done();
   bool next_cta(CtaWork& out);

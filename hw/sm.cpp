@@ -150,20 +150,20 @@ void Sm::finish_warp(Warp& w) {
 
 void Sm::wake_replayed() {
   // Only a new replay generation can release a warp: skip the scan otherwise.
-  if (m_seen_replay_gen == m_gmmu.replay_gen()) return;
-  m_seen_replay_gen = m_gmmu.replay_gen();
+  if (m_seen_replay_gen == m_gmmu.replay_gen(m_id)) return;
+  m_seen_replay_gen = m_gmmu.replay_gen(m_id);
   for (size_t r = 0; r < m_resident.size(); ++r) {
     const unsigned i = m_resident[r];
     Warp& w = m_warps[i];
-    if (w.state != WarpState::WaitReplay || w.fault_gen >= m_gmmu.replay_gen()) continue;
+    if (w.state != WarpState::WaitReplay || w.fault_gen >= m_gmmu.replay_gen(m_id)) continue;
     bool killed = false;
     for (unsigned k = 0; k < w.nfault_pages && !killed; ++k)
-      killed = m_gmmu.cancelled(w.fault_pages[k], w.fault_seq);
+      killed = m_gmmu.cancelled(m_id, w.fault_pages[k], w.fault_seq);
     if (killed) {
       ++c.fatal;
-      if (m_observer) m_observer->on_fatal(m_id, i, w.fault_pages[0], m_gmmu.replay_time().value());
+      if (m_observer) m_observer->on_fatal(m_id, i, w.fault_pages[0], m_gmmu.replay_time(m_id).value());
       // The warp dies; its slot frees so the rest of the grid still runs.
-      w.done_at = std::max(w.done_at, m_gmmu.replay_time());
+      w.done_at = std::max(w.done_at, m_gmmu.replay_time(m_id));
       finish_warp(w);  // leaves m_resident: look at this position again
       --r;
       continue;
@@ -171,7 +171,7 @@ void Sm::wake_replayed() {
     w.state = WarpState::Ready;
     // With temporal decoupling the fault may carry a later time stamp than
     // the replay that releases it; never resume before the fault itself.
-    w.ready_at = std::max(m_gmmu.replay_time(), w.fault_at);
+    w.ready_at = std::max(m_gmmu.replay_time(m_id), w.fault_at);
     c.fault_stall_ns += (w.ready_at - w.fault_at).to_seconds() * 1e9;
   }
 }

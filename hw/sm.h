@@ -20,7 +20,7 @@
 
 #include "common/page_store.h"
 #include "hw/access_observer.h"
-#include "hw/gmmu.h"
+#include "hw/gmmu/gmmu.h"
 #include "hw/kernel/coalescer.h"
 #include "hw/kernel/kernel_source.h"
 

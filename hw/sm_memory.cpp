@@ -23,7 +23,8 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
   sc_time fault_at = issue;
   for (unsigned p = 0; p < m_co.npages; ++p) {
     sc_time d = base;
-    Gmmu::Result r = m_gmmu.translate(m_id, m_co.pages[p], write, d);
+    const Access acc = in.cls == InstrClass::Atomic ? Access::Atomic : write ? Access::Write : Access::Read;
+    Gmmu::Result r = m_gmmu.translate(m_id, m_co.pages[p], acc, d, p);
     if (r.outcome == Gmmu::Outcome::Hit)
       ++c.tlb_hits;
     else
@@ -40,7 +41,7 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
     ++c.faults;
     w.state = WarpState::WaitReplay;
     w.nfault_pages = nfault;
-    w.fault_gen = m_gmmu.replay_gen();
+    w.fault_gen = m_gmmu.replay_gen(m_id);
     w.fault_seq = m_gmmu.fault_seq();
     // The instruction retries whole after the replay; pages that were
     // mapped hit in the TLB then.
@@ -85,7 +86,7 @@ bool Sm::access_line(unsigned wid, const WarpInstr& in, const CoalescedLine& l, 
   namespace pt = hwref::pt;
   const bool local = t.aperture == static_cast<uint8_t>(pt::Aperture::Vram);
   const uint32_t len = l.hi - l.lo;
-  const uint64_t pa = t.pa | ((l.addr + l.lo) & 0xFFF);
+  const uint64_t pa = t.pa_of(l.addr + l.lo);
   auto& socket = local ? vram_socket : host_socket;
   if (!local) ++c.remote_lines;
   tlm::tlm_generic_payload p;

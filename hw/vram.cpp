@@ -9,8 +9,7 @@ namespace hmmsim::hw {
 
 VramCore::VramCore(const VramSpec& s, common::DataMode mode)
     : m_spec(s),
-      m_banks(size_t(s.channels) * s.banks_per_channel),
-      m_channel_busy(s.channels, 0),
+      m_timing(dram_timing_registry().make(s.impl, s)),
       m_store(mode, (s.capacity_bytes + 4095) / 4096) {}
 
 void VramCore::read(uint64_t pa, uint8_t* dst, uint64_t len) const {
@@ -28,36 +27,6 @@ void VramCore::write(uint64_t pa, const uint8_t* src, uint64_t len, bool structu
     m_store.write(pa >> 12, off, src, n);
     pa += n, src += n, len -= n;
   }
-}
-
-double VramCore::access(uint64_t pa, uint64_t len, double t) {
-  // Address map: interleave chunks across channels, then banks, then rows.
-  const uint64_t chunk = pa / m_spec.interleave_bytes;
-  const uint32_t ch = chunk % m_spec.channels;
-  const uint64_t in_ch = (chunk / m_spec.channels) * m_spec.interleave_bytes + pa % m_spec.interleave_bytes;
-  const uint64_t row_global = in_ch / m_spec.row_bytes;
-  const uint32_t bank_idx = row_global % m_spec.banks_per_channel;
-  const int64_t row = static_cast<int64_t>(row_global / m_spec.banks_per_channel);
-  Bank& b = m_banks[size_t(ch) * m_spec.banks_per_channel + bank_idx];
-
-  double start = std::max(t, b.busy_until);
-  double lat = m_spec.t_cl_ns;
-  if (b.open_row == row) {
-    ++s_row_hits;
-  } else if (b.open_row < 0) {
-    ++s_row_misses;
-    lat += m_spec.t_rcd_ns;
-  } else {
-    ++s_row_conflicts;
-    lat += m_spec.t_rp_ns + m_spec.t_rcd_ns;
-  }
-  b.open_row = row;
-  const double xfer = double(len) / m_spec.channel_gbps;  // GB/s == bytes/ns
-  const double data_start = std::max(start + lat, m_channel_busy[ch]);
-  const double done = data_start + xfer;
-  m_channel_busy[ch] = done;
-  b.busy_until = start + (lat - m_spec.t_cl_ns) + xfer;
-  return done;
 }
 
 Vram::Vram(sc_core::sc_module_name name, const VramSpec& spec, common::DataMode mode)
@@ -88,14 +57,8 @@ void Vram::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, bool 
     return;
   }
   const double arrive = (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9;
-  // Long transfers spread over the interleaved channels: the last chunk decides.
-  double done = arrive;
-  const uint64_t il = m_core.spec().interleave_bytes;
-  for (uint64_t a = pa; a < pa + len;) {
-    const uint64_t n = std::min(pa + len - a, il - a % il);
-    done = std::max(done, m_core.access(a, n, arrive));
-    a += n;
-  }
+  // Long transfers spread over the interleaved channels: the last part decides.
+  const double done = m_core.access(pa, len, arrive, !t.is_read());
   if (t.is_read()) {
     m_core.read(pa, t.get_data_ptr(), len);
     ++m_core.s_reads;

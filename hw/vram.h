@@ -1,8 +1,11 @@
 #pragma once
-// Device memory: capacity-limited, real contents, and a channel/bank timing
-// model (HBM2-like defaults from reference/peers.md §6). VramCore is plain
-// C++; Vram wraps it in a TLM target shared by every on-chip initiator.
+// Device memory: capacity-limited, real contents, and a DRAM timing model
+// chosen by name (hw/dram/: bank_row by default, presets in
+// dram_presets.h). VramCore is plain C++; Vram wraps it in a TLM target
+// shared by every on-chip initiator.
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -10,21 +13,24 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "common/page_store.h"
+#include "hw/dram/dram_timing.h"
 
 namespace hmmsim::hw {
 
-struct VramSpec {
+// The DRAM Spec (organisation, mapping, timings; defaults HBM2-like, 8 x
+// 128-bit channels, docs/parameters.md) plus what only VRAM has.
+struct VramSpec : DramSpec {
   uint64_t capacity_bytes = 64ull << 20;
-  uint32_t channels = 8;
-  uint32_t banks_per_channel = 16;
-  uint32_t row_bytes = 2048;
-  uint32_t interleave_bytes = 256;  // consecutive chunks go to the next channel
-  double t_rcd_ns = 14, t_cl_ns = 14, t_rp_ns = 14;  // HBM2: tCK 1 ns, CL/tRCD/tRP 14
-  double channel_gbps = 32;         // 128-bit channel at 2 Gb/s/pin = 32 GB/s
+  std::string impl = "bank_row";  // a name in dram_timing_registry()
 };
 
 class VramCore {
+  const VramSpec m_spec;
+  std::unique_ptr<IDramTiming> m_timing;  // before the counter references below
+  common::PageStore m_store;
+
  public:
+  // Throws std::invalid_argument for an unknown impl or a bad Spec.
   explicit VramCore(const VramSpec& s, common::DataMode mode = common::DataMode::Full);
   const VramSpec& spec() const { return m_spec; }
   bool in_range(uint64_t pa, uint64_t len) const { return pa + len <= m_spec.capacity_bytes && pa + len >= pa; }
@@ -33,21 +39,18 @@ class VramCore {
   void write(uint64_t pa, const uint8_t* src, uint64_t len, bool structure = false);
   const common::PageStore& store() const { return m_store; }
   // Reserves bank and channel time for an access arriving at `arrive_ns`;
-  // returns when its data is done.
-  double access(uint64_t pa, uint64_t len, double arrive_ns);
+  // returns when its data is done (IDramTiming::access).
+  double access(uint64_t pa, uint64_t len, double arrive_ns, bool write = false) {
+    return m_timing->access(pa, len, write, arrive_ns);
+  }
+  const IDramTiming& timing() const { return *m_timing; }
 
+  // Per TLM transaction (Vram counts them).
   uint64_t s_reads = 0, s_writes = 0, s_bytes_read = 0, s_bytes_written = 0;
-  uint64_t s_row_hits = 0, s_row_misses = 0, s_row_conflicts = 0;
-
- private:
-  struct Bank {
-    int64_t open_row = -1;
-    double busy_until = 0;
-  };
-  const VramSpec m_spec;
-  std::vector<Bank> m_banks;
-  std::vector<double> m_channel_busy;
-  common::PageStore m_store;
+  // The timing model's row-buffer outcomes, per timed unit.
+  const uint64_t& s_row_hits = m_timing->counters().row_hits;
+  const uint64_t& s_row_misses = m_timing->counters().row_misses;
+  const uint64_t& s_row_conflicts = m_timing->counters().row_conflicts;
 };
 
 class Vram : public sc_core::sc_module {

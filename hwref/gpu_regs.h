@@ -20,7 +20,12 @@ constexpr uint64_t kTlbInvVaLo = 0x040;  // first VA to invalidate (4 KiB aligne
 constexpr uint64_t kTlbInvVaHi = 0x044;
 constexpr uint64_t kTlbInvPages = 0x048;   // number of 4 KiB pages; 0 = everything
 constexpr uint64_t kTlbInvTrigger = 0x04C;  // write: perform the invalidate
-constexpr uint64_t kReplay = 0x050;         // write: replay all waiting faulted accesses
+constexpr uint64_t kReplay = 0x050;         // write kReplayAll or kReplayTargeted
+constexpr uint64_t kReplayClient = 0x054;   // uTLB of a targeted replay
+constexpr uint64_t kTlbInvScope = 0x058;    // bit 0: page-directory caches too (a PDE changed)
+constexpr uint64_t kTlbInvAck = 0x05C;      // RO: number of the last completed invalidate
+constexpr uint64_t kTlbInvSemaLo = 0x080;   // host PA written with that number on completion; 0 = off
+constexpr uint64_t kTlbInvSemaHi = 0x084;
 constexpr uint64_t kMsiAddrLo = 0x060;      // where MSIs are written (host PA)
 constexpr uint64_t kMsiAddrHi = 0x064;
 constexpr uint64_t kIntrStatus = 0x070;  // W1C: kIntrFault, kIntrCopy
@@ -36,10 +41,15 @@ constexpr uint64_t kCeDoneSeq = 0x11C;   // RO: sequence of the last finished co
 constexpr uint64_t kCancelVaLo = 0x130;   // fatal fault: fail accesses waiting on this page
 constexpr uint64_t kCancelVaHi = 0x134;
 constexpr uint64_t kCancelTrigger = 0x138;  // write: cancel
+constexpr uint64_t kCancelClient = 0x13C;   // uTLB whose accesses are cancelled; kAllClients = every one
 constexpr uint64_t kSize = 0x1000;
 }  // namespace bar0
 
 constexpr uint32_t kIdValue = 0x484D4D31;  // "HMM1"
+constexpr uint32_t kReplayAll = 1;
+constexpr uint32_t kReplayTargeted = 2;
+constexpr uint32_t kTlbInvDirectories = 1u << 0;
+constexpr uint32_t kAllClients = 0xFFFFFFFF;
 constexpr uint32_t kIntrFault = 1u << 0;
 constexpr uint32_t kIntrCopy = 1u << 1;
 

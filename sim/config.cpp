@@ -47,6 +47,10 @@ void parse_driver(ConfigReader r, host::DriverSpec& s) {
   s.batch_count = static_cast<uint32_t>(r.u64("batch_count", s.batch_count, 1, 1 << 20));
   s.max_batches = static_cast<uint32_t>(r.u64("max_batches", s.max_batches, 1, 1 << 20));
   s.tlb_inv_max_ranges = static_cast<uint32_t>(r.u64("tlb_inv_max_ranges", s.tlb_inv_max_ranges, 0, 1024));
+  s.vram_chunk_bytes = r.bytes("vram_chunk", s.vram_chunk_bytes, 4096, 2ull << 20);
+  if (s.vram_chunk_bytes != 4096 && s.vram_chunk_bytes != (64ull << 10) && s.vram_chunk_bytes != (2ull << 20))
+    r.fail("vram_chunk", "must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
+  s.sysmem_atomics = r.boolean("sysmem_atomics", s.sysmem_atomics);
   ConfigReader c = r.child("costs");
   s.costs.isr_ns = c.time_ns("isr", s.costs.isr_ns, 0, 1e9);
   s.costs.batch_fixed_ns = c.time_ns("batch_fixed", s.costs.batch_fixed_ns, 0, 1e9);

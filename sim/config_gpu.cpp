@@ -1,7 +1,31 @@
 // gpu: SMs, translation hardware, VRAM, copy engines.
 #include "sim/config_parts.h"
 
+#include "hw/tlb/tlb_replacement.h"
+
 namespace hmmsim::sim {
+
+namespace {
+
+// One TLB level. Optional levels (L1.5, L2) have `enabled`; the L1.5 also
+// `cluster`, the number of SMs sharing one.
+void parse_tlb_level(ConfigReader t, hw::TlbSpec& s, bool always, bool* enabled, uint32_t* cluster = nullptr) {
+  if (!always) *enabled = t.boolean("enabled", *enabled);
+  if (cluster) *cluster = static_cast<uint32_t>(t.u64("cluster", *cluster, 1, 1024));
+  s.impl = t.impl("impl", s.impl, hw::tlb_registry().names());
+  s.replacement = t.impl("replacement", s.replacement, hw::tlb_replacement_registry().names());
+  s.entries = static_cast<uint32_t>(t.u64("entries", s.entries, 1, 1 << 20));
+  s.ways = static_cast<uint32_t>(t.u64("ways", s.ways, 0, 1 << 20));
+  s.hit_cycles = static_cast<uint32_t>(t.u64("hit_cycles", s.hit_cycles, 0, 1000));
+  s.lookups_per_cycle = static_cast<uint32_t>(t.u64("lookups_per_cycle", s.lookups_per_cycle, 1, 64));
+  s.mshrs = static_cast<uint32_t>(t.u64("mshrs", s.mshrs, 1, 4096));
+  s.entries_64k = static_cast<uint32_t>(t.u64("entries_64k", s.entries_64k, 1, 1 << 16));
+  s.entries_2m = static_cast<uint32_t>(t.u64("entries_2m", s.entries_2m, 1, 1 << 16));
+  t.check(s.validate());
+  t.finish();
+}
+
+}  // namespace
 
 void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
   s.sms = static_cast<unsigned>(r.u64("sms", s.sms, 1, 1024));
@@ -18,22 +42,34 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
     m.finish();
   }
   {
-    ConfigReader t = r.child("l1_tlb");
-    s.l1_tlb.entries = static_cast<uint32_t>(t.u64("entries", s.l1_tlb.entries, 1, 1 << 20));
-    s.l1_tlb.ways = static_cast<uint32_t>(t.u64("ways", s.l1_tlb.ways, 1, 1 << 20));
-    if (s.l1_tlb.entries % s.l1_tlb.ways) t.fail("ways", "entries must be a multiple of ways");
-    if (uint64_t(s.l1_tlb.entries) * s.sms > (8ull << 20))
-      t.fail("entries", "gpu.sms x gpu.l1_tlb.entries exceeds 8M TLB entries in all");
-    s.l1_tlb.hit_cycles = static_cast<uint32_t>(t.u64("hit_cycles", s.l1_tlb.hit_cycles, 0, 1000));
+    ConfigReader t = r.child("tlb");
+    parse_tlb_level(t.child("l1"), s.tlb.l1, true, nullptr);
+    if (uint64_t(s.tlb.l1.entries) * s.sms > (8ull << 20))
+      t.child("l1").fail("entries", "gpu.sms x gpu.tlb.l1.entries exceeds 8M TLB entries in all");
+    parse_tlb_level(t.child("l15"), s.tlb.l15, false, &s.tlb.l15_enabled, &s.tlb.l15_cluster);
+    parse_tlb_level(t.child("l2"), s.tlb.l2, false, &s.tlb.l2_enabled);
     t.finish();
   }
   {
     ConfigReader g = r.child("gmmu");
-    s.gmmu.walkers = static_cast<uint32_t>(g.u64("walkers", s.gmmu.walkers, 1, 1024));
-    s.gmmu.walk_level_cycles = static_cast<uint32_t>(g.u64("walk_level_cycles", s.gmmu.walk_level_cycles, 0, 100000));
+    s.gmmu.walker.walkers = static_cast<uint32_t>(g.u64("walkers", s.gmmu.walker.walkers, 1, 1024));
+    s.gmmu.walker.level_cycles =
+        static_cast<uint32_t>(g.u64("walk_level_cycles", s.gmmu.walker.level_cycles, 0, 100000));
     s.gmmu.max_faults_per_utlb =
         static_cast<uint32_t>(g.u64("max_faults_per_utlb", s.gmmu.max_faults_per_utlb, 1, 1 << 16));
     s.gmmu.replay_latency_ns = g.time_ns("replay_latency", s.gmmu.replay_latency_ns, 0, 1e6);
+    s.gmmu.invalidate_ns = g.time_ns("invalidate_latency", s.gmmu.invalidate_ns, 0, 1e6);
+    {
+      ConfigReader p = g.child("pwc");
+      hw::PwcSpec& w = s.gmmu.walker.pwc;
+      w.impl = p.impl("impl", w.impl, hw::pwc_registry().names());
+      if (w.impl == "unified" && !p.has("entries")) w.entries = {64};
+      w.entries = p.u64_list("entries", w.entries);
+      w.hit_cycles = static_cast<uint32_t>(p.u64("hit_cycles", w.hit_cycles, 0, 1000));
+      p.check(w.validate());
+      p.finish();
+    }
+    g.check(s.gmmu.validate());
     g.finish();
   }
   parse_vram(r.child("vram"), s.vram);

@@ -9,12 +9,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
+
+#include "common/registry.h"
 
 namespace hmmsim::sim {
 
@@ -90,6 +93,11 @@ class ConfigReader {
   std::string str(const std::string& key, const std::string& def);
   std::string choice(const std::string& key, const std::string& def,
                      const std::vector<std::string>& allowed);
+  // A component family's `impl:` (common/registry.h): an unknown name is an
+  // error that lists the registered ones.
+  std::string impl(const std::string& key, const std::string& def, const std::vector<std::string>& registered);
+  // Reports a Spec's validation failure (key relative to this map), if any.
+  void check(const std::optional<common::SpecError>& err) const;
   // 4096, 0x1000, "512B", "4KiB", "2 MiB", "1.5GiB", "64K", "1G", "8KB":
   // every unit is binary (K = Ki = KB = KiB = 1024; M, G, T, P, E likewise).
   uint64_t bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max);

@@ -124,6 +124,21 @@ std::string ConfigReader::choice(const std::string& key, const std::string& def,
   fail(key, "expected one of [" + join(allowed, ", ") + "], " + got(e.value));
 }
 
+std::string ConfigReader::impl(const std::string& key, const std::string& def,
+                               const std::vector<std::string>& registered) {
+  Entry e;
+  if (!take(key, e)) return def;
+  if (e.value.IsScalar())
+    for (const auto& a : registered)
+      if (e.value.Scalar() == a) return a;
+  fail(key, "unknown implementation " + (e.value.IsScalar() ? "'" + e.value.Scalar() + "'" : got(e.value)) +
+                "; registered: " + join(registered, ", "));
+}
+
+void ConfigReader::check(const std::optional<common::SpecError>& err) const {
+  if (err) fail(err->key, err->message);
+}
+
 uint64_t ConfigReader::bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
   Entry e;
   if (!take(key, e)) return def;

@@ -9,7 +9,7 @@ const char* const kPaths[] = {
     "gpu.atomics",        "gpu.shared_accesses",      "gpu.local_accesses", "gpu.const_accesses",
     "gpu.active_lanes",   "gpu.sectors",              "gpu.lines",          "gpu.pages",
     "gpu.bytes",          "gpu.remote_lines",         "gpu.ctas",           "gpu.warps",
-    "gpu.l1_tlb.hits",    "gpu.l1_tlb.misses",        "gpu.fault_stalls",   "gpu.gmmu.walks",
+    "gpu.tlb.l1.hits",    "gpu.tlb.l1.misses",        "gpu.fault_stalls",   "gpu.gmmu.walks",
     "gpu.gmmu.faults",    "driver.batches",           "driver.faults_serviced", "driver.pages_to_vram",
     "driver.pages_to_sysmem", "driver.pages_mapped_remote", "pcie.down.payload_bytes", "pcie.up.payload_bytes",
     "oracle.checks",      "oracle.mismatches"};

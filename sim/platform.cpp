@@ -188,8 +188,8 @@ std::string Platform::Impl::summary(const RunResult& r) {
       "  data checks         %llu loads checked, %llu mismatches\n"
       "  result              %s\n",
       cfg.source.c_str(), us(sim_ns), us(kernel_ns), kstats->launched(),
-      (unsigned long long)stats.get("gpu.instructions"), (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.l1_tlb.hits"),
-      (unsigned long long)stats.get("gpu.l1_tlb.misses"), (unsigned long long)gpu.gmmu().s_walks,
+      (unsigned long long)stats.get("gpu.instructions"), (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.tlb.l1.hits"),
+      (unsigned long long)stats.get("gpu.tlb.l1.misses"), (unsigned long long)gpu.gmmu().path().walker().s_walks,
       (unsigned long long)d.s_faults_fetched, (unsigned long long)d.s_batches,
       (unsigned long long)d.s_faults_serviced, (unsigned long long)d.s_faults_fatal,
       (unsigned long long)d.s_pages_to_vram, (unsigned long long)d.s_pages_to_sysmem,

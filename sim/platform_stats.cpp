@@ -1,5 +1,6 @@
 // What stats.json holds: every component's counters, registered once.
 #include "sim/platform_impl.h"
+#include "sim/translation_stats.h"
 
 namespace hmmsim::sim {
 
@@ -42,8 +43,6 @@ void Platform::Impl::register_stats() {
       {"remote_lines", &C::remote_lines, "line accesses to system memory over PCIe"},
       {"ctas", &C::ctas, "thread blocks completed"},
       {"warps", &C::warps, "warps started"},
-      {"l1_tlb.hits", &C::tlb_hits, "L1 TLB hits, all SMs"},
-      {"l1_tlb.misses", &C::tlb_misses, "L1 TLB misses (walks or faults), all SMs"},
       {"fault_stalls", &C::faults, "global memory instructions that stalled on a fault"},
   };
   for (const G& g : gstats) s.derived(std::string("gpu.") + g.name, sum_sm(g.m), g.desc);
@@ -69,17 +68,7 @@ void Platform::Impl::register_stats() {
     s.counter(p + "ctas", &sm.ctas, "thread blocks completed");
     s.value(p + "fault_stall_ns", &sm.fault_stall_ns, "sum over warps of fault-to-replay stall");
   }
-  hw::Gmmu& g = gpu.gmmu();
-  s.counter("gpu.gmmu.walks", &g.s_walks, "page walks");
-  s.counter("gpu.gmmu.walk_reads", &g.s_walk_reads, "VRAM reads made by walks");
-  s.value("gpu.gmmu.walk_ns", &g.s_walk_ns, "total walk latency");
-  s.counter("gpu.gmmu.faults", &g.s_faults, "fault entries written to the ring");
-  s.counter("gpu.gmmu.faults_merged", &g.s_faults_merged, "faults merged into one in flight on the same uTLB");
-  s.counter("gpu.gmmu.faults_dropped", &g.s_faults_dropped, "faults dropped (ring full / uTLB limit)");
-  s.counter("gpu.gmmu.cancels", &g.s_fatal, "fatal faults cancelled by the driver");
-  s.counter("gpu.gmmu.replays", &g.s_replays, "replay commands");
-  s.counter("gpu.gmmu.msis", &g.s_msis, "fault interrupts sent");
-  s.counter("gpu.gmmu.tlb_invalidates", &g.s_invalidates, "TLB invalidate commands");
+  register_translation_stats(s, gpu);
   hw::VramCore& v = gpu.vram().core();
   s.counter("gpu.vram.reads", &v.s_reads, "read transactions");
   s.counter("gpu.vram.writes", &v.s_writes, "write transactions");
@@ -130,6 +119,7 @@ void Platform::Impl::register_stats() {
       {"dma_commands", &ds.s_dma_commands, "copy-engine descriptors submitted"},
       {"tlb_invalidate_batches", &ds.s_tlb_invalidates, "TLB invalidate batches sent"},
       {"tlb_full_flushes", &ds.s_tlb_full_flushes, "batches that flushed the whole TLB"},
+      {"tlb_ack_polls", &ds.s_tlb_ack_polls, "invalidate acknowledgement reads that found it still running"},
       {"replays", &ds.s_replays, "replay commands sent"},
       {"invalidate_callbacks", &ds.s_invalidate_callbacks, "mmu-notifier callbacks received"},
       {"pages_unmapped", &ds.s_pages_unmapped, "device PTEs cleared by invalidation"},
@@ -138,6 +128,11 @@ void Platform::Impl::register_stats() {
   for (const D& d : dstats) s.counter(std::string("driver.") + d.name, d.v, d.desc);
   s.counter("driver.pte_writes", &driver.page_table().s_pte_writes, "device PTEs written to VRAM");
   s.counter("driver.pde_writes", &driver.page_table().s_pde_writes, "directory entries written");
+  s.counter("driver.big_pte_writes", &driver.page_table().s_big_pte_writes, "64 KiB PTEs written (set or cleared)");
+  s.counter("driver.huge_pte_writes", &driver.page_table().s_huge_pte_writes, "2 MiB PTEs written");
+  s.counter("driver.vram_chunks", &driver.chunks().s_chunks_allocated, "VRAM chunks taken for VA ranges");
+  s.counter("driver.vram_chunk_fallbacks", &driver.chunks().s_fallback_frames,
+            "pages that got a lone frame instead of their chunk slot");
   s.counter("driver.page_tables", &driver.page_table().s_tables, "page-table pages allocated in VRAM");
   s.value("driver.cpu_ns", &bus.s_cpu_ns, "driver CPU time charged");
   s.value("driver.mmio_wait_ns", &bus.s_mmio_wait_ns, "driver time stalled on non-posted reads");

@@ -17,7 +17,7 @@ constexpr int kMaxRetries = 16;
 
 GpuDriver::GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverSpec& spec,
                      uint64_t vram_bytes)
-    : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_pt(bus, m_vram) {}
+    : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_chunks(m_vram, spec.vram_chunk_bytes), m_pt(bus, m_vram) {}
 
 GpuDriver::~GpuDriver() { detach(); }
 
@@ -171,7 +171,10 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
       write.push_back(w);
       ++j;
     }
-    service_run(va, write, j - i);
+    // Atomics need the page local when the link cannot carry them.
+    bool atomic = false;
+    for (size_t k = i; k < j; ++k) atomic |= pages[k].second.access >= AccessType::AtomicWeak;
+    service_run(va, write, j - i, atomic && !m_spec.sysmem_atomics);
     i = j;
   }
 }
@@ -205,7 +208,7 @@ uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
   return m_stats.s_pages_to_vram - before;
 }
 
-void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size_t n) {
+void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local) {
   const uint64_t end = start + n * kPageSize;
   // Directory levels first: data frames must not take the VRAM the page
   // table needs to map them.
@@ -214,7 +217,7 @@ void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size
     for (size_t k = 0; k < n; ++k) cancel(start + k * kPageSize);  // nothing to map with
     return;
   }
-  if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(start)) migrate_to_vram(start, end);
+  if ((m_spec.policy == FaultPolicy::Migrate && !prefers_host(start)) || need_local) migrate_to_vram(start, end);
   switch (mirror(start, write, n)) {
     case MirrorResult::Mapped: m_stats.s_faults_serviced += n; break;
     case MirrorResult::Raced: break;  // the replay refaults and we try again
@@ -243,7 +246,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   std::vector<Run> runs;
   for (size_t i = 0; i < n; ++i) {
     if (!(a.src[i] & kMigratePfnMigrate)) continue;
-    const uint64_t vpa = m_vram.alloc();
+    const uint64_t vpa = m_chunks.frame_for(start + i * kPageSize);
     if (vpa == VramAllocator::kNone) {
       ++m_stats.s_vram_alloc_failures;  // the page stays in system memory
       continue;
@@ -310,7 +313,7 @@ GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool
       if (DevicePagemaps::is_device(pfn)) {
         ok = m_pt.map(va, vram_pa_of(pfn), pt::Aperture::Vram, w);
       } else {
-        ok = m_pt.map(va, PhysMem::pa(pfn), pt::Aperture::SysCoherent, w);
+        ok = m_pt.map(va, PhysMem::pa(pfn), pt::Aperture::SysCoherent, w, m_spec.sysmem_atomics);
         m_stats.s_pages_mapped_remote += ok;
       }
       if (!ok) return MirrorResult::Failed;
@@ -336,17 +339,26 @@ void GpuDriver::flush_tlb_invalidates() {
   if (m_inv.empty()) return;
   bool full = m_inv.size() > m_spec.tlb_inv_max_ranges;
   for (auto [va, pages] : m_inv) full |= pages > UINT32_MAX;  // the register is 32 bits wide
+  // A directory entry changed (a large page came or went): the GPU's
+  // page-walk caches must forget the old one too.
+  const uint32_t scope = m_pt.take_directories_changed() ? hwref::kTlbInvDirectories : 0;
+  if (scope != m_inv_scope) m_bus.mmio_write32(bar0::kTlbInvScope, m_inv_scope = scope);
   if (full) {
     m_bus.mmio_write32(bar0::kTlbInvPages, 0);  // too many ranges: flush everything
     m_bus.mmio_write32(bar0::kTlbInvTrigger, 1);
+    ++m_inv_seq;
     ++m_stats.s_tlb_full_flushes;
   } else {
     for (auto [va, pages] : m_inv) {
       write64(bar0::kTlbInvVaLo, va);
       m_bus.mmio_write32(bar0::kTlbInvPages, static_cast<uint32_t>(pages));
       m_bus.mmio_write32(bar0::kTlbInvTrigger, 1);
+      ++m_inv_seq;
     }
   }
+  // Wait for the device to acknowledge the last one: no stale translation
+  // may survive into the replay (each poll is a PCIe round trip).
+  while (static_cast<int32_t>(m_bus.mmio_read32(bar0::kTlbInvAck) - m_inv_seq) < 0) ++m_stats.s_tlb_ack_polls;
   m_stats.s_tlb_invalidates += 1;
   m_inv.clear();
 }
@@ -419,6 +431,6 @@ Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn) {
   return Status::Ok;
 }
 
-void GpuDriver::page_free(Pfn pfn) { m_vram.free(vram_pa_of(pfn)); }
+void GpuDriver::page_free(Pfn pfn) { m_chunks.release(vram_pa_of(pfn)); }
 
 }  // namespace hmmsim::host

@@ -14,6 +14,7 @@
 #include "host/gpu_driver/device_page_table.h"
 #include "host/gpu_driver/driver_spec.h"
 #include "host/gpu_driver/vram_allocator.h"
+#include "host/gpu_driver/vram_chunks.h"
 #include "host/hmm/migrate.h"
 #include "host/hmm/range_fault.h"
 #include "hwref/fault_entry.h"
@@ -38,6 +39,7 @@ struct DriverStats {
   uint64_t s_dma_commands = 0;
   uint64_t s_tlb_invalidates = 0;
   uint64_t s_tlb_full_flushes = 0;
+  uint64_t s_tlb_ack_polls = 0;  // acknowledgement reads that found the invalidate still running
   uint64_t s_replays = 0;
   uint64_t s_invalidate_callbacks = 0;
   uint64_t s_pages_unmapped = 0;
@@ -82,6 +84,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   const DriverStats& stats() const { return m_stats; }
   const DevicePageTable& page_table() const { return m_pt; }
   const VramAllocator& vram() const { return m_vram; }
+  const VramChunks& chunks() const { return m_chunks; }
   uint64_t fault_ring_pa() const { return PhysMem::pa(m_ring_pfn); }
 
  private:
@@ -93,7 +96,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
 
   uint32_t fetch_batch(FaultSet& out);
   void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& pages);
-  void service_run(uint64_t start, const std::vector<bool>& write, size_t n);
+  void service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void migrate_to_vram(uint64_t start, uint64_t end);
   enum class MirrorResult { Mapped, Raced, Failed };
   MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n);
@@ -111,6 +114,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   ILock& m_lock;
   const DriverSpec m_spec;
   VramAllocator m_vram;
+  VramChunks m_chunks;
   DevicePageTable m_pt;
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;
@@ -119,6 +123,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   uint64_t m_ring_pages = 0;
   uint32_t m_get = 0;
   uint32_t m_ce_seq = 0;
+  uint32_t m_inv_seq = 0;    // TLB invalidates issued (the device acknowledges each)
+  uint32_t m_inv_scope = 0;  // last value written to the scope register
   std::vector<std::pair<uint64_t, uint64_t>> m_inv;  // pending TLB invalidates (va, pages)
   std::map<uint64_t, uint64_t> m_host_pref;          // disjoint ranges: start -> end
   DriverStats m_stats;

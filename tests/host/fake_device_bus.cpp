@@ -76,7 +76,12 @@ void FakeDeviceBus::mmio_write32(uint64_t offset, uint32_t value) {
       m_regs[bar0::kFaultBufGet] = 0;
       return;
     case bar0::kTlbInvTrigger:
-      tlb_log.push_back({reg64(bar0::kTlbInvVaLo), reg(bar0::kTlbInvPages)});
+      tlb_log.push_back({reg64(bar0::kTlbInvVaLo), reg(bar0::kTlbInvPages),
+                         (reg(bar0::kTlbInvScope) & hwref::kTlbInvDirectories) != 0});
+      ++m_regs[bar0::kTlbInvAck];  // completes at once
+      return;
+    case bar0::kTlbInvAck:
+      ADD_FAILURE() << "driver wrote the read-only invalidate acknowledgement";
       return;
     case bar0::kReplay:
       ++replays;

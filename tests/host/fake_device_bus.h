@@ -24,6 +24,7 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   struct TlbInvalidate {
     uint64_t va;     // value of the VA registers at trigger time
     uint32_t pages;  // 0 = everything
+    bool directories = false;  // page-walk caches too
   };
   struct CeCommand {
     hwref::CeDir dir;

@@ -4,93 +4,14 @@
 //
 // Page table: tables 16 KiB apart from VRAM PA 0, so every level's entry for
 // kVa sits in its own, never-opened bank (default VramSpec map): a walk of a
-// fresh platform makes exactly 5 row-miss reads of 8 bytes.
+// fresh platform makes exactly 5 row-miss reads (8 bytes, PD0's 16).
+// Unless a test says otherwise the hierarchy is one L1 level and no
+// page-walk cache, so every miss walks from the top.
 #include <gtest/gtest.h>
 
-#include <vector>
+#include "tests/hw/gmmu_bench.h"
 
-#include "hw/gmmu.h"
-#include "hw/vram.h"
-#include "hwref/fault_entry.h"
-#include "hwref/gpu_regs.h"
-#include "hwref/page_table_format.h"
-#include "tests/hw/pt_builder.h"
-#include "tests/hw/sc_test_support.h"
-
-using hmmsim::hw::Gmmu;
-using hmmsim::hw::GmmuSpec;
-using hmmsim::hw::TlbSpec;
-using hmmsim::hw::Vram;
-using hmmsim::hw::VramSpec;
-using hmmsim::hwref::AccessType;
-using hmmsim::hwref::FaultEntry;
-using hmmsim::hwref::FaultType;
-namespace pt = hmmsim::hwref::pt;
-using namespace hmmsim::sctest;
-using sc_core::SC_NS;
-using sc_core::sc_time;
-using Outcome = Gmmu::Outcome;
-
-namespace {
-
-// Indices 2, 3, 5, 7, 9 at PD3, PD2, PD1, PD0, PT: every level is really indexed.
-constexpr uint64_t kVa = (2ull << 47) | (3ull << 38) | (5ull << 29) | (7ull << 21) | (9ull << 12);
-constexpr uint64_t kVaNextPage = kVa + 0x1000;      // same PT, PTE left empty
-constexpr uint64_t kVaNoPd0 = kVa + (1ull << 21);   // PD0 entry 8 absent: 4 reads
-constexpr uint64_t kVaNoPd3 = kVa ^ (1ull << 47);   // PD3 entry 3 absent: 1 read
-constexpr uint64_t kPageA = 0x200000, kPageB = 0x201000, kPageC = 0x202000;  // VRAM frames
-constexpr uint64_t kRing = 0x100000;   // host PA of the fault ring
-constexpr uint64_t kMsi = 0xFEE00000;  // host PA of the MSI doorbell
-
-struct Bench {
-  explicit Bench(const GmmuSpec& g = GmmuSpec{}, unsigned utlbs = 2)
-      : gspec(g),
-        vram("vram", vspec),
-        gmmu("gmmu", gspec, tspec, utlbs),
-        host("host", 4 << 20, kMsi),
-        drv("drv"),
-        pt(vram.core(), 0) {
-    gmmu.vram_socket.bind(vram.socket);
-    gmmu.host_socket.bind(host.socket);
-    gmmu.set_pdb(pt.root());
-  }
-
-  // Expected latencies, from the specs (each rounded to the 1 ps resolution,
-  // as the model adds them as separate sc_time terms).
-  double cycle_ns() const { return 1000.0 / gspec.clock_mhz; }
-  uint64_t hit_ps() const { return ps_of_ns(tspec.hit_cycles * cycle_ns()); }
-  uint64_t level_ps() const { return ps_of_ns(gspec.walk_level_cycles * cycle_ns()); }
-  uint64_t miss_read_ps() const { return ps_of_ns(vspec.t_rcd_ns + vspec.t_cl_ns + 8 / vspec.channel_gbps); }
-  uint64_t open_read_ps() const { return ps_of_ns(vspec.t_cl_ns + 8 / vspec.channel_gbps); }
-  // Hit check plus a walk of `reads` levels on a fresh (all banks closed) VRAM.
-  uint64_t cold_walk_ps(unsigned reads) const { return hit_ps() + reads * (level_ps() + miss_read_ps()); }
-
-  // Runs translate() from the driver thread and then lets its latency pass,
-  // so the next call starts on an idle walker and VRAM.
-  Gmmu::Result translate(unsigned utlb, uint64_t va, bool write, sc_time* lat = nullptr) {
-    sc_time d = sc_core::SC_ZERO_TIME;
-    Gmmu::Result r = gmmu.translate(utlb, va, write, d);
-    if (lat) *lat = d;
-    sc_core::wait(d);
-    return r;
-  }
-  FaultEntry entry(size_t i) const {
-    EXPECT_LT(i, host.writes.size());
-    EXPECT_EQ(host.writes[i].data.size(), hmmsim::hwref::kFaultEntryBytes);
-    return hmmsim::hwref::decode(host.writes[i].data.data());
-  }
-
-  const GmmuSpec gspec;
-  const VramSpec vspec{};
-  const TlbSpec tspec{};
-  Vram vram;
-  Gmmu gmmu;
-  HostTarget host;
-  Thread drv;
-  PtBuilder pt;
-};
-
-}  // namespace
+using namespace gmmu_test;
 
 TEST(Gmmu, MappedPageWalksFiveReadsThenHitsInL1) {
   Bench b;
@@ -107,25 +28,25 @@ TEST(Gmmu, MappedPageWalksFiveReadsThenHitsInL1) {
   EXPECT_EQ(r1.t.pa, kPageA);
   EXPECT_EQ(r1.t.aperture, uint8_t(pt::Aperture::Vram));
   EXPECT_TRUE(r1.t.writable);
-  EXPECT_LE(abs_diff(ps(d1), double(b.cold_walk_ps(5))), 1.0) << ps(d1) << " vs " << b.cold_walk_ps(5);
+  EXPECT_LE(abs_diff(ps(d1), double(b.cold_walk_ps(5))), 3.0) << ps(d1) << " vs " << b.cold_walk_ps(5);
   EXPECT_EQ(r2.outcome, Outcome::Hit);
   EXPECT_EQ(r2.t.pa, kPageA);
   EXPECT_EQ(ps(d2), b.hit_ps());
   EXPECT_EQ(r3.outcome, Outcome::Walked);
   EXPECT_EQ(r3.t.pa, kPageA);
-  EXPECT_LE(abs_diff(ps(d3), double(b.hit_ps() + 5 * (b.level_ps() + b.open_read_ps()))), 1.0) << ps(d3);
+  EXPECT_LE(abs_diff(ps(d3), double(b.hit_ps() + b.open_walk_ps())), 3.0) << ps(d3);
 
-  EXPECT_EQ(b.gmmu.s_walks, 2u);
-  EXPECT_EQ(b.gmmu.s_walk_reads, 10u);
+  EXPECT_EQ(b.walker().s_walks, 2u);
+  EXPECT_EQ(b.walker().s_reads, 10u);
   EXPECT_EQ(b.vram.core().s_reads, 10u);
   EXPECT_EQ(b.vram.core().s_row_misses, 5u);
   EXPECT_EQ(b.vram.core().s_row_hits, 5u);
-  EXPECT_EQ(b.gmmu.l1(0).s_hits, 1u);
-  EXPECT_EQ(b.gmmu.l1(0).s_misses, 1u);
-  EXPECT_EQ(b.gmmu.l1(0).valid_entries(), 1u);
-  EXPECT_EQ(b.gmmu.l1(1).valid_entries(), 1u);
-  const double walks_ns = 1e-3 * double(10 * b.level_ps() + 5 * (b.miss_read_ps() + b.open_read_ps()));
-  EXPECT_NEAR(b.gmmu.s_walk_ns, walks_ns, 2e-3);
+  EXPECT_EQ(b.l1(0).c.hits, 1u);
+  EXPECT_EQ(b.l1(0).c.misses, 1u);
+  EXPECT_EQ(b.l1(0).valid_entries(), 1u);
+  EXPECT_EQ(b.l1(1).valid_entries(), 1u);
+  const double walks_ns = 1e-3 * double(b.cold_walk_ps(5) - b.hit_ps() + b.open_walk_ps());
+  EXPECT_NEAR(b.walker().s_walk_ns, walks_ns, 2e-3);
   EXPECT_EQ(b.gmmu.s_faults, 0u);
   EXPECT_TRUE(b.host.writes.empty());
   EXPECT_TRUE(b.host.msis.empty());
@@ -144,10 +65,10 @@ TEST(Gmmu, UnmappedPageWritesOneFaultEntryAndOneMsi) {
     b.gmmu.enable_irq(true, sc_core::SC_ZERO_TIME);  // nothing pending: no MSI
     msis_after_enable = b.host.msis.size();
     r1 = b.translate(1, kVaNextPage + 0x10, true, &d1);
-    reads_after_1 = b.gmmu.s_walk_reads;
+    reads_after_1 = b.walker().s_reads;
     t2 = now_ps();
     r2 = b.translate(0, kVaNoPd0, false, &d2);
-    reads_after_2 = b.gmmu.s_walk_reads;
+    reads_after_2 = b.walker().s_reads;
     r3 = b.translate(0, kVaNoPd3 + 4, false);
   };
   sc_core::sc_start();
@@ -157,8 +78,8 @@ TEST(Gmmu, UnmappedPageWritesOneFaultEntryAndOneMsi) {
   EXPECT_EQ(r3.outcome, Outcome::Faulted);
   EXPECT_EQ(reads_after_1, 5u);
   EXPECT_EQ(reads_after_2, 5u + 4u);
-  EXPECT_EQ(b.gmmu.s_walk_reads, 5u + 4u + 1u);
-  EXPECT_LE(abs_diff(ps(d1), double(b.cold_walk_ps(5))), 1.0) << ps(d1);
+  EXPECT_EQ(b.walker().s_reads, 5u + 4u + 1u);
+  EXPECT_LE(abs_diff(ps(d1), double(b.cold_walk_ps(5))), 3.0) << ps(d1);
   EXPECT_EQ(b.gmmu.s_faults, 3u);
   EXPECT_EQ(b.gmmu.put(), 3u);
 
@@ -237,11 +158,11 @@ TEST(Gmmu, ReplayClearsPendingFaultsAndBumpsGeneration) {
   });
   b.drv.body = [&] {
     b.translate(0, kVaNextPage, false);
-    gen_before = b.gmmu.replay_gen();
+    gen_before = b.gmmu.replay_gen(0);
     sc_core::wait(sc_time(1000, SC_NS));
     replay_at = now_ps();
-    b.gmmu.replay(sc_time(10, SC_NS));
-    gen_after = b.gmmu.replay_gen();
+    b.gmmu.replay(Gmmu::kAllUtlbs, sc_time(10, SC_NS));
+    gen_after = b.gmmu.replay_gen(0);
     again = b.translate(0, kVaNextPage, false);  // no longer in flight: a new entry
   };
   sc_core::sc_start();
@@ -249,7 +170,7 @@ TEST(Gmmu, ReplayClearsPendingFaultsAndBumpsGeneration) {
   EXPECT_EQ(gen_after, 1u);
   EXPECT_EQ(b.gmmu.s_replays, 1u);
   const uint64_t expect_replay = replay_at + ps_of_ns(10 + b.gspec.replay_latency_ns);
-  EXPECT_EQ(ps(b.gmmu.replay_time()), expect_replay);
+  EXPECT_EQ(ps(b.gmmu.replay_time(0)), expect_replay);
   EXPECT_EQ(woke_at, expect_replay);
   EXPECT_EQ(again.outcome, Outcome::Faulted);
   EXPECT_EQ(b.gmmu.s_faults_merged, 0u);
@@ -268,10 +189,10 @@ TEST(Gmmu, WriteToReadOnlyPteFaultsWithWriteType) {
   uint64_t reads_before_write = 0, reads_after_write = 0, l1_after_write = 99;
   b.drv.body = [&] {
     rd = b.translate(0, kVa, false);
-    reads_before_write = b.gmmu.s_walk_reads;
+    reads_before_write = b.walker().s_reads;
     wr = b.translate(0, kVa + 8, true);  // cached read-only entry: refetched, then faults
-    reads_after_write = b.gmmu.s_walk_reads;
-    l1_after_write = b.gmmu.l1(0).valid_entries();
+    reads_after_write = b.walker().s_reads;
+    l1_after_write = b.l1(0).valid_entries();
     wr1 = b.translate(1, kVa, true);  // cold uTLB: walk, then fault
   };
   sc_core::sc_start();
@@ -282,7 +203,9 @@ TEST(Gmmu, WriteToReadOnlyPteFaultsWithWriteType) {
   EXPECT_EQ(wr1.outcome, Outcome::Faulted);
   EXPECT_EQ(reads_before_write, 5u);
   EXPECT_EQ(reads_after_write, 10u);
-  EXPECT_EQ(l1_after_write, 0u);
+  // The stale entry was dropped and the walk refilled it (still read-only:
+  // a correct translation for later reads); the write faulted.
+  EXPECT_EQ(l1_after_write, 1u);
   ASSERT_EQ(b.host.writes.size(), 2u);
   const FaultEntry e0 = b.entry(0), e1 = b.entry(1);
   EXPECT_EQ(e0.va, kVa);
@@ -304,17 +227,17 @@ TEST(Gmmu, InvalidateDropsTlbEntries) {
     b.translate(0, kVa, false);
     b.translate(0, kVaNextPage, false);
     b.translate(1, kVa, false);
-    l1_0_before = b.gmmu.l1(0).valid_entries();
-    l1_1_before = b.gmmu.l1(1).valid_entries();
+    l1_0_before = b.l1(0).valid_entries();
+    l1_1_before = b.l1(1).valid_entries();
     b.pt.map(kVa, kPageC, pt::Aperture::Vram, true);  // the driver changes the PTE ...
     stale = b.translate(0, kVa, false);                // ... the L1 still holds the old one
-    b.gmmu.invalidate(kVa, 1);                         // ... until invalidated
-    l1_0_after = b.gmmu.l1(0).valid_entries();
-    l1_1_after = b.gmmu.l1(1).valid_entries();
+    b.gmmu.invalidate(kVa, 1, false, sc_core::SC_ZERO_TIME);                         // ... until invalidated
+    l1_0_after = b.l1(0).valid_entries();
+    l1_1_after = b.l1(1).valid_entries();
     fresh = b.translate(0, kVa, false);
     other = b.translate(0, kVaNextPage, false);
-    b.gmmu.invalidate(0, 0);  // everything
-    l1_0_flushed = b.gmmu.l1(0).valid_entries() + b.gmmu.l1(1).valid_entries();
+    b.gmmu.invalidate(0, 0, false, sc_core::SC_ZERO_TIME);  // everything
+    l1_0_flushed = b.l1(0).valid_entries() + b.l1(1).valid_entries();
     after_flush = b.translate(0, kVaNextPage, false);
   };
   sc_core::sc_start();
@@ -332,8 +255,8 @@ TEST(Gmmu, InvalidateDropsTlbEntries) {
   EXPECT_EQ(after_flush.outcome, Outcome::Walked);
   EXPECT_EQ(after_flush.t.pa, kPageB);
   EXPECT_EQ(b.gmmu.s_invalidates, 2u);
-  EXPECT_EQ(b.gmmu.s_walks, 5u);
-  EXPECT_EQ(b.gmmu.s_walk_reads, 25u);
+  EXPECT_EQ(b.walker().s_walks, 5u);
+  EXPECT_EQ(b.walker().s_reads, 25u);
 }
 
 TEST(Gmmu, FullRingDropsFaultAndSetsOverflow) {
@@ -357,7 +280,7 @@ TEST(Gmmu, FullRingDropsFaultAndSetsOverflow) {
     status_after_clear = b.gmmu.status();
     b.gmmu.ack_irq(sc_core::SC_ZERO_TIME);  // nothing left: no MSI
     msis_after_ack = b.host.msis.size();
-    b.gmmu.replay(sc_core::SC_ZERO_TIME);
+    b.gmmu.replay(Gmmu::kAllUtlbs, sc_core::SC_ZERO_TIME);
     b.translate(0, kVaNoPd0, false);  // refault: slot 1, PUT wraps to 0
   };
   sc_core::sc_start();
@@ -443,7 +366,7 @@ TEST(Gmmu, AckIrqResendsMsiWhileEntriesRemain) {
 }
 
 TEST(Gmmu, PerUtlbFaultLimitDropsWithoutOverflow) {
-  GmmuSpec g;
+  GmmuSpec g = plain_gmmu();
   g.max_faults_per_utlb = 2;
   Bench b(g);
   b.gmmu.set_ring(kRing, 8);
@@ -464,20 +387,19 @@ TEST(Gmmu, PerUtlbFaultLimitDropsWithoutOverflow) {
 }
 
 TEST(Gmmu, SingleWalkerSerialisesConcurrentWalks) {
-  GmmuSpec g;
-  g.walkers = 1;
+  GmmuSpec g = plain_gmmu();
+  g.walker.walkers = 1;
   Bench b(g);
   b.pt.map(kVa, kPageA, pt::Aperture::Vram, true);
   sc_time d0, d1;
   b.drv.body = [&] {
     // Two uTLBs miss at the same instant; the second walk waits for the walker.
     d0 = d1 = sc_core::SC_ZERO_TIME;
-    b.gmmu.translate(0, kVa, false, d0);
-    b.gmmu.translate(1, kVa, false, d1);
+    b.gmmu.translate(0, kVa, Access::Read, d0);
+    b.gmmu.translate(1, kVa, Access::Read, d1);
   };
   sc_core::sc_start();
-  EXPECT_LE(abs_diff(ps(d0), double(b.cold_walk_ps(5))), 1.0);
+  EXPECT_LE(abs_diff(ps(d0), double(b.cold_walk_ps(5))), 3.0);
   // Walker free at d0; the rows are open by then.
-  EXPECT_LE(abs_diff(ps(d1), double(ps(d0) + 5 * (b.level_ps() + b.open_read_ps()))), 1.0)
-      << ps(d1) << " vs " << ps(d0) + 5 * (b.level_ps() + b.open_read_ps());
+  EXPECT_LE(abs_diff(ps(d1), double(ps(d0) + b.open_walk_ps())), 3.0) << ps(d1) << " vs " << ps(d0) + b.open_walk_ps();
 }

@@ -348,7 +348,7 @@ TEST(GpuSm, WarpsOnPreMappedPagesCompleteAndLoadsSeeStores) {
   EXPECT_EQ(sm.remote_lines, 1u);
   EXPECT_EQ(sm.tlb_misses, 2u);  // one walk per page
   EXPECT_EQ(sm.tlb_hits, 3u);
-  EXPECT_EQ(b.gpu.gmmu().s_walks, 2u);
+  EXPECT_EQ(b.gpu.gmmu().path().walker().s_walks, 2u);
   EXPECT_EQ(b.gpu.gmmu().s_faults, 0u);
   EXPECT_EQ(ps(b.gpu.sm(0).finish_time()), t_done);
   ASSERT_EQ(b.host.reads.size(), 1u);  // the remote load went upstream

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <vector>
 
+#include "hw/dram/dram_presets.h"
 #include "hw/vram.h"
 #include "tests/hw/sc_test_support.h"
 
@@ -145,6 +146,42 @@ TEST(VramCore, InRangeChecksCapacityAndWrap) {
   EXPECT_FALSE(v.in_range((1 << 20) - 4, 8));
   EXPECT_FALSE(v.in_range(1 << 20, 1));
   EXPECT_FALSE(v.in_range(~0ull - 3, 8));
+}
+
+TEST(VramCore, ImplChoosesTheTimingModel) {
+  VramSpec s;
+  s.impl = "fixed";
+  s.latency_ns = 40;
+  VramCore v(s);
+  EXPECT_DOUBLE_EQ(v.access(0, 64, 10), 10 + 40 + 64 / s.channel_gbps);
+  EXPECT_DOUBLE_EQ(v.access(0, 64, 10), 10 + 40 + 2 * 64 / s.channel_gbps);  // same channel: queued
+  EXPECT_EQ(v.s_row_hits + v.s_row_misses + v.s_row_conflicts, 0u);          // no rows in this model
+  EXPECT_EQ(v.timing().counters().reads, 2u);
+}
+
+TEST(VramCore, UnknownImplOrImpossibleSpecIsRefused) {
+  VramSpec s;
+  s.impl = "ideal";
+  EXPECT_THROW(VramCore{s}, std::invalid_argument);
+  VramSpec t;
+  t.row_bytes = 1000;  // not a multiple of the 256 B interleave
+  EXPECT_THROW(VramCore{t}, std::invalid_argument);
+}
+
+TEST(VramCore, PresetTimingsReachTheCore) {
+  VramSpec s;
+  static_cast<hmmsim::hw::DramSpec&>(s) = hmmsim::hw::dram_preset("hbm2")->spec;
+  VramCore v(s);
+  const double burst = s.burst_bytes / s.channel_gbps;
+  // 8 B is a partial burst: it still takes a whole one on the bus.
+  EXPECT_DOUBLE_EQ(v.access(0, 8, 0), s.t_rcd_ns + s.t_cl_ns + burst);
+  // Bursts rotate over the 4 bank groups: burst 4 (byte 128) is bank 0 again, same row.
+  EXPECT_DOUBLE_EQ(v.access(128, 8, 500, true), 500 + s.t_cl_ns + burst);
+  // Burst 2 (byte 64) is bank group 2: another bank, still closed.
+  EXPECT_DOUBLE_EQ(v.access(64, 8, 1000), 1000 + s.t_rcd_ns + s.t_cl_ns + burst);
+  EXPECT_EQ(v.s_row_misses, 2u);
+  EXPECT_EQ(v.s_row_hits, 1u);
+  EXPECT_EQ(v.timing().counters().writes, 1u);
 }
 
 // ---- Vram TLM target (one sc_start per test) ----

@@ -63,7 +63,7 @@ inline std::string write_config(const std::string& name, const std::string& text
   return path;
 }
 
-// A counter of stats.json by its dotted path ("gpu.l1_tlb.hits"); fails
+// A counter of stats.json by its dotted path ("gpu.tlb.l1.hits"); fails
 // the test (and gives -1) if it is missing or not a number.
 inline int64_t stat(const nlohmann::json& s, const std::string& path) {
   const nlohmann::json* n = &s;

@@ -28,10 +28,30 @@ TEST(BadInput, WrongTypeAndOutOfRange) {
 }
 
 TEST(BadInput, ImpossibleParameterIsRejected) {
-  const std::string p = write_config("geometry", "gpu:\n  l1_tlb: {entries: 10, ways: 4}\n");
+  const std::string p = write_config("geometry", "gpu:\n  tlb:\n    l1: {entries: 10, ways: 4}\n");
   RunOutput r = run_hmmsim("run " + p + " -q");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("gpu.l1_tlb.ways"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(p + ":3: gpu.tlb.l1.ways: entries must be a multiple of ways"), std::string::npos) << r.out;
+}
+
+TEST(BadInput, UnknownComponentNameListsTheRegisteredOnes) {
+  const std::string p = write_config("impl", "gpu:\n  tlb:\n    l2:\n      replacement: plru\n");
+  RunOutput r = run_hmmsim("run " + p + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(p + ":4: gpu.tlb.l2.replacement: unknown implementation 'plru'; registered: fifo, lru, random"),
+            std::string::npos)
+      << r.out;
+  const std::string q = write_config("pwc", "gpu:\n  gmmu:\n    pwc: {impl: radix}\n");
+  r = run_hmmsim("run " + q + " -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find(q + ":3: gpu.gmmu.pwc.impl: unknown implementation 'radix'; registered: none, per_level, unified"),
+            std::string::npos)
+      << r.out;
+  r = run_hmmsim("run " + source("configs/default.yaml") + " --set gpu.tlb.l1.impl=banked -q");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--set: gpu.tlb.l1.impl: unknown implementation 'banked'; registered: split, unified"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(BadInput, BadOverrideNamesTheCommandLine) {
@@ -61,9 +81,9 @@ TEST(BadInput, BadCommandLineExitsTwo) {
 
 TEST(BadInput, MachineTooLargeOrTooSmallIsABadConfig) {
   RunOutput r = run_hmmsim("run " + source("configs/default.yaml") +
-                           " --set gpu.sms=1024 --set gpu.l1_tlb.entries=65536 -q");
+                           " --set gpu.sms=1024 --set gpu.tlb.l1.entries=65536 --set gpu.tlb.l1.ways=0 -q");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("--set: gpu.l1_tlb.entries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--set: gpu.tlb.l1.entries"), std::string::npos) << r.out;
   // 2 GiB of buffers (no cap on instructions any more: warps stream them)
   // still need host RAM to hold them.
   r = run_hmmsim("run " + source("configs/default.yaml") + " --set workload.pages=262144 --set workload.access_bytes=4 -q");

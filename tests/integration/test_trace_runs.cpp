@@ -240,7 +240,7 @@ TEST(RecordReplay, RecordingRunsAsATrace) {
   EXPECT_EQ(stat(a, "gpu.loads"), 2 * 256 * 5);
   EXPECT_EQ(stat(a, "gpu.stores"), 2 * 256);
   for (const char* key : {"gpu.instructions", "gpu.loads", "gpu.stores", "gpu.active_lanes", "gpu.sectors",
-                          "gpu.lines", "gpu.pages", "gpu.ctas", "gpu.warps", "gpu.l1_tlb.hits", "gpu.l1_tlb.misses",
+                          "gpu.lines", "gpu.pages", "gpu.ctas", "gpu.warps", "gpu.tlb.l1.hits", "gpu.tlb.l1.misses",
                           "gpu.gmmu.faults", "driver.pages_to_vram", "driver.pages_to_sysmem", "oracle.checks",
                           "oracle.mismatches", "kernels.k0.gpu.instructions"})
     EXPECT_EQ(stat(b, key), stat(a, key)) << key;

@@ -55,11 +55,14 @@ void expect_same(const SimConfig& a, const SimConfig& b) {
   EXPECT_EQ(a.gpu.sms, b.gpu.sms);
   EXPECT_DOUBLE_EQ(a.gpu.sm.clock_mhz, b.gpu.sm.clock_mhz);
   EXPECT_DOUBLE_EQ(a.gpu.gmmu.clock_mhz, b.gpu.gmmu.clock_mhz);
-  EXPECT_EQ(a.gpu.l1_tlb.entries, b.gpu.l1_tlb.entries);
-  EXPECT_EQ(a.gpu.l1_tlb.ways, b.gpu.l1_tlb.ways);
-  EXPECT_EQ(a.gpu.l1_tlb.hit_cycles, b.gpu.l1_tlb.hit_cycles);
-  EXPECT_EQ(a.gpu.gmmu.walkers, b.gpu.gmmu.walkers);
-  EXPECT_EQ(a.gpu.gmmu.walk_level_cycles, b.gpu.gmmu.walk_level_cycles);
+  EXPECT_EQ(a.gpu.tlb.l1.entries, b.gpu.tlb.l1.entries);
+  EXPECT_EQ(a.gpu.tlb.l1.ways, b.gpu.tlb.l1.ways);
+  EXPECT_EQ(a.gpu.tlb.l1.hit_cycles, b.gpu.tlb.l1.hit_cycles);
+  EXPECT_EQ(a.gpu.tlb.l2.entries, b.gpu.tlb.l2.entries);
+  EXPECT_EQ(a.gpu.tlb.l2_enabled, b.gpu.tlb.l2_enabled);
+  EXPECT_EQ(a.gpu.gmmu.walker.pwc.entries, b.gpu.gmmu.walker.pwc.entries);
+  EXPECT_EQ(a.gpu.gmmu.walker.walkers, b.gpu.gmmu.walker.walkers);
+  EXPECT_EQ(a.gpu.gmmu.walker.level_cycles, b.gpu.gmmu.walker.level_cycles);
   EXPECT_EQ(a.gpu.gmmu.max_faults_per_utlb, b.gpu.gmmu.max_faults_per_utlb);
   EXPECT_DOUBLE_EQ(a.gpu.gmmu.replay_latency_ns, b.gpu.gmmu.replay_latency_ns);
   EXPECT_EQ(a.gpu.vram.capacity_bytes, b.gpu.vram.capacity_bytes);
@@ -125,8 +128,8 @@ TEST(ParseConfigTest, DefaultFileParsesToTheDocumentedDefaults) {
   EXPECT_EQ(c.gpu.sms, 2u);
   EXPECT_DOUBLE_EQ(c.gpu.sm.clock_mhz, 1400);
   EXPECT_DOUBLE_EQ(c.gpu.gmmu.clock_mhz, 1400);
-  EXPECT_EQ(c.gpu.l1_tlb.entries, 64u);
-  EXPECT_EQ(c.gpu.l1_tlb.ways, 4u);
+  EXPECT_EQ(c.gpu.tlb.l1.entries, 64u);
+  EXPECT_EQ(c.gpu.tlb.l1.ways, 4u);
   EXPECT_EQ(c.gpu.gmmu.max_faults_per_utlb, 56u);
   EXPECT_DOUBLE_EQ(c.gpu.gmmu.replay_latency_ns, 100);
   EXPECT_EQ(c.gpu.vram.capacity_bytes, 64ull << 20);
@@ -180,20 +183,30 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
             "latency, max_payload, max_read_request, tlp_overhead");
   EXPECT_EQ(error_of("gpu:\n  sm_count: 4\n"),
             "t.yaml:2: gpu.sm_count: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, l1_tlb, sm, sms, vram");
-  EXPECT_EQ(error_of("gpu:\n  l1_tlb: {entries: 32, assoc: 4}\n"),
-            "t.yaml:2: gpu.l1_tlb.assoc: unknown key; allowed keys here: entries, hit_cycles, ways");
+            "copy_engine, gmmu, sm, sms, tlb, vram");
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l1: {entries: 32, assoc: 4}\n"),
+            "t.yaml:3: gpu.tlb.l1.assoc: unknown key; allowed keys here: entries, entries_2m, entries_64k, "
+            "hit_cycles, impl, lookups_per_cycle, mshrs, replacement, ways");
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l3: {}\n"),
+            "t.yaml:3: gpu.tlb.l3: unknown key; allowed keys here: l1, l15, l2");
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l15: {enabled: true, clusters: 2}\n"),
+            "t.yaml:3: gpu.tlb.l15.clusters: unknown key; allowed keys here: cluster, enabled, entries, "
+            "entries_2m, entries_64k, hit_cycles, impl, lookups_per_cycle, mshrs, replacement, ways");
   EXPECT_EQ(error_of("gpu:\n  gmmu:\n    walker: 4\n"),
-            "t.yaml:3: gpu.gmmu.walker: unknown key; allowed keys here: max_faults_per_utlb, "
-            "replay_latency, walk_level_cycles, walkers");
+            "t.yaml:3: gpu.gmmu.walker: unknown key; allowed keys here: invalidate_latency, "
+            "max_faults_per_utlb, pwc, replay_latency, walk_level_cycles, walkers");
+  EXPECT_EQ(error_of("gpu:\n  gmmu:\n    pwc: {entries: [1, 2, 3, 4], hit: 2}\n"),
+            "t.yaml:3: gpu.gmmu.pwc.hit: unknown key; allowed keys here: entries, hit_cycles, impl");
   EXPECT_EQ(error_of("gpu:\n  vram:\n    size: 1GiB\n"),
-            "t.yaml:3: gpu.vram.size: unknown key; allowed keys here: banks_per_channel, capacity, "
-            "channel_bandwidth_gbps, channels, interleave_bytes, row_bytes, t_cl, t_rcd, t_rp");
+            "t.yaml:3: gpu.vram.size: unknown key; allowed keys here: bank_groups, banks_per_channel, "
+            "burst_length, bus_bits, capacity, channel_bandwidth_gbps, channels, data_rate_gbps, impl, "
+            "interleave_bytes, mapping, preset, row_bytes, t_ccd_l, t_ccd_s, t_cl, t_faw, t_ras, t_rcd, "
+            "t_refi, t_rfc, t_rp, t_rrd, tck");
   EXPECT_EQ(error_of("gpu:\n  copy_engine: {chunks: 4096}\n"),
             "t.yaml:2: gpu.copy_engine.chunks: unknown key; allowed keys here: chunk, setup");
   EXPECT_EQ(error_of("driver:\n  batch_size: 10\n"),
             "t.yaml:2: driver.batch_size: unknown key; allowed keys here: batch_count, costs, "
-            "fault_buffer_entries, max_batches, policy, tlb_inv_max_ranges");
+            "fault_buffer_entries, max_batches, policy, sysmem_atomics, tlb_inv_max_ranges, vram_chunk");
   EXPECT_EQ(error_of("driver:\n  costs:\n    isr: 1us\n    per_faults: 1ns\n"),
             "t.yaml:4: driver.costs.per_faults: unknown key; allowed keys here: batch_fixed, isr, "
             "migrate_to_ram, per_block, per_fault, per_page, per_pte");
@@ -228,23 +241,47 @@ TEST(ParseConfigTest, PcieLanesAndPayloadsMustBePowersOfTwo) {
 }
 
 TEST(ParseConfigTest, TlbEntriesMustBeAMultipleOfWays) {
-  EXPECT_EQ(error_of("gpu:\n  l1_tlb: {entries: 66, ways: 4}\n"),
-            "t.yaml:2: gpu.l1_tlb.ways: entries must be a multiple of ways");
-  EXPECT_EQ(error_of("gpu:\n  l1_tlb:\n    entries: 48\n    ways: 32\n"),
-            "t.yaml:4: gpu.l1_tlb.ways: entries must be a multiple of ways");
-  // ways left at its default (4): the error still names gpu.l1_tlb.ways, at the map.
-  EXPECT_EQ(error_of("gpu:\n  l1_tlb:\n    entries: 66\n"),
-            "t.yaml:2: gpu.l1_tlb.ways: entries must be a multiple of ways");
-  EXPECT_EQ(parse_text("gpu:\n  l1_tlb: {entries: 48, ways: 16}\n").gpu.l1_tlb.ways, 16u);
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l1: {entries: 66, ways: 4}\n"),
+            "t.yaml:3: gpu.tlb.l1.ways: entries must be a multiple of ways");
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l2:\n      entries: 48\n      ways: 32\n"),
+            "t.yaml:5: gpu.tlb.l2.ways: entries must be a multiple of ways");
+  // ways left at its default (4): the error still names gpu.tlb.l1.ways, at the map.
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l1:\n      entries: 66\n"),
+            "t.yaml:3: gpu.tlb.l1.ways: entries must be a multiple of ways");
+  EXPECT_EQ(error_of("gpu:\n  tlb:\n    l1: {entries: 4, ways: 8}\n"),
+            "t.yaml:3: gpu.tlb.l1.ways: exceeds entries (use 0 for fully associative)");
+  EXPECT_EQ(parse_text("gpu:\n  tlb:\n    l1: {entries: 48, ways: 16}\n").gpu.tlb.l1.ways, 16u);
+  EXPECT_EQ(parse_text("gpu:\n  tlb:\n    l1: {entries: 16, ways: 0}\n").gpu.tlb.l1.ways, 0u);
+}
+
+TEST(ParseConfigTest, TranslationComponentsAreChosenByName) {
+  const SimConfig c = parse_text(
+      "gpu:\n  tlb:\n    l1: {impl: split, replacement: fifo, entries_2m: 8}\n"
+      "    l15: {enabled: true, cluster: 4}\n    l2: {enabled: false}\n"
+      "  gmmu:\n    pwc: {impl: unified}\n");
+  EXPECT_EQ(c.gpu.tlb.l1.impl, "split");
+  EXPECT_EQ(c.gpu.tlb.l1.replacement, "fifo");
+  EXPECT_EQ(c.gpu.tlb.l1.entries_2m, 8u);
+  EXPECT_TRUE(c.gpu.tlb.l15_enabled);
+  EXPECT_EQ(c.gpu.tlb.l15_cluster, 4u);
+  EXPECT_FALSE(c.gpu.tlb.l2_enabled);
+  EXPECT_EQ(c.gpu.gmmu.walker.pwc.impl, "unified");
+  EXPECT_EQ(c.gpu.gmmu.walker.pwc.entries, (std::vector<uint64_t>{64}));
+  EXPECT_EQ(error_of("gpu:\n  gmmu:\n    pwc: {impl: unified, entries: [1, 2]}\n"),
+            "t.yaml:3: gpu.gmmu.pwc.entries: unified takes one size: [n]");
+  EXPECT_EQ(error_of("gpu:\n  gmmu:\n    pwc: {entries: [1, 2]}\n"),
+            "t.yaml:3: gpu.gmmu.pwc.entries: per_level takes four sizes: [pd3, pd2, pd1, pd0]");
+  EXPECT_EQ(error_of("driver:\n  vram_chunk: 128KiB\n"),
+            "t.yaml:2: driver.vram_chunk: must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
 }
 
 TEST(ParseConfigTest, TlbEntriesOverAllSmsAreCapped) {
-  EXPECT_EQ(error_of("gpu:\n  sms: 16\n  l1_tlb: {entries: 1048576, ways: 1}\n"),
-            "t.yaml:3: gpu.l1_tlb.entries: gpu.sms x gpu.l1_tlb.entries exceeds 8M TLB entries in all");
+  EXPECT_EQ(error_of("gpu:\n  sms: 16\n  tlb:\n    l1: {entries: 1048576, ways: 1}\n"),
+            "t.yaml:4: gpu.tlb.l1.entries: gpu.sms x gpu.tlb.l1.entries exceeds 8M TLB entries in all");
   // Exactly 8M is allowed.
-  const SimConfig c = parse_text("gpu:\n  sms: 8\n  l1_tlb: {entries: 1048576, ways: 1}\n");
+  const SimConfig c = parse_text("gpu:\n  sms: 8\n  tlb:\n    l1: {entries: 1048576, ways: 1}\n");
   EXPECT_EQ(c.gpu.sms, 8u);
-  EXPECT_EQ(c.gpu.l1_tlb.entries, 1048576u);
+  EXPECT_EQ(c.gpu.tlb.l1.entries, 1048576u);
 }
 
 TEST(ParseConfigTest, LongWorkloadsAreNotCappedByInstructionCount) {
@@ -414,7 +451,7 @@ TEST(ParseConfigTest, OverridesApplyOnTopOfTheDefaultFile) {
   EXPECT_EQ(c.gpu.sms, 4u);
   EXPECT_DOUBLE_EQ(c.pcie.latency_ns, 1000);
   EXPECT_EQ(c.driver.policy, host::FaultPolicy::RemoteMap);
-  EXPECT_EQ(c.gpu.l1_tlb.entries, 64u);  // the rest comes from the file
+  EXPECT_EQ(c.gpu.tlb.l1.entries, 64u);  // the rest comes from the file
 }
 
 TEST(ParseConfigTest, OverrideErrorsSaySet) {
@@ -426,7 +463,7 @@ TEST(ParseConfigTest, OverrideErrorsSaySet) {
   apply_override(doc2, "gpu.warp_size=32");
   EXPECT_EQ(error_of_doc(doc2),
             "--set: gpu.warp_size: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, l1_tlb, sm, sms, vram");
+            "copy_engine, gmmu, sm, sms, tlb, vram");
 
   ConfigDoc doc3 = load_config_file(kDefaultFile);
   apply_override(doc3, "host.ram=1MiB");

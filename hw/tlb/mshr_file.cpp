@@ -1,0 +1,76 @@
+#include "hw/tlb/mshr_file.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace hmmsim::hw {
+
+namespace {
+constexpr double kBusy = std::numeric_limits<double>::infinity();
+}  // namespace
+
+// At most `capacity` entries are busy at once for in-order arrivals; a few
+// times that many recent ones cover requesters whose local times run out
+// of order (temporal decoupling), and keep every scan short.
+MshrFile::MshrFile(uint32_t capacity) : m_cap(capacity), m_keep(std::max<size_t>(4 * size_t(capacity), 32)) {
+  m_e.reserve(m_keep + 1);
+}
+
+double MshrFile::pending_slow(uint64_t va, double t) const {
+  for (const Entry& e : m_e)
+    if (va - e.base < e.bytes && e.start <= t && t < e.ready) return e.ready;
+  return -1.0;
+}
+
+void MshrFile::prune() {
+  // Forget the entry that freed first (never the unfinished one).
+  auto oldest = std::min_element(m_e.begin(), m_e.end(), [](const Entry& a, const Entry& b) { return a.ready < b.ready; });
+  *oldest = m_e.back();
+  m_e.pop_back();
+}
+
+uint32_t MshrFile::allocate(uint64_t va, double& t) {
+  if (m_e.size() >= m_keep) prune();
+  for (;;) {
+    uint32_t busy = 0;
+    double first_free = kBusy;
+    for (const Entry& e : m_e)
+      if (e.start <= t && t < e.ready) {
+        ++busy;
+        first_free = std::min(first_free, e.ready);
+      }
+    if (busy < m_cap || first_free == kBusy) break;  // (an unfinished chain never blocks itself)
+    ++s_stalls;
+    s_stall_ns += first_free - t;
+    t = first_free;
+  }
+  ++s_allocations;
+  m_e.push_back(Entry{va & ~0xFFFull, 4096, t, kBusy});
+  return static_cast<uint32_t>(m_e.size() - 1);
+}
+
+void MshrFile::complete(uint32_t id, uint64_t base, unsigned shift, double ready) {
+  Entry& e = m_e[id];
+  e.base = base;
+  e.bytes = 1ull << shift;
+  e.ready = ready;
+  m_max_ready = std::max(m_max_ready, ready);
+}
+
+PortSchedule::PortSchedule(double cycle_ns, uint32_t per_cycle) : m_cycle(cycle_ns), m_per(per_cycle), m_ring(1024) {}
+
+double PortSchedule::reserve(double t) {
+  for (int64_t c = static_cast<int64_t>(std::floor(t / m_cycle));; ++c) {
+    Slot& s = m_ring[static_cast<size_t>(c) % m_ring.size()];
+    if (s.cycle != c) s = Slot{c, 0};
+    if (s.used < m_per) {
+      ++s.used;
+      const double start = std::max(t, double(c) * m_cycle);
+      s_wait_ns += start - t;
+      return start;
+    }
+  }
+}
+
+}  // namespace hmmsim::hw

@@ -1,0 +1,64 @@
+#pragma once
+// Miss status holding registers of one TLB level, in the loosely-timed
+// style of the rest of hw/: each miss reserves an entry from its arrival
+// until its fill is ready. A miss to a page whose fill is in flight merges
+// (waits for that fill); a miss finding every entry busy stalls until the
+// first one frees. Times are ns of simulated time. Plain C++.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace hmmsim::hw {
+
+class MshrFile {
+ public:
+  explicit MshrFile(uint32_t capacity);
+  uint32_t capacity() const { return m_cap; }
+  // Ready time of a fill in flight at `t` that covers `va`, or -1.
+  double pending(uint64_t va, double t) const {
+    return t >= m_max_ready ? -1.0 : pending_slow(va, t);
+  }
+  // Reserves an entry for a miss to `va` arriving at `t`; `t` moves later
+  // when all entries are busy. Returns the entry's id for complete().
+  uint32_t allocate(uint64_t va, double& t);
+  // The fill is ready at `ready` and covers [base, base + 2^shift).
+  void complete(uint32_t id, uint64_t base, unsigned shift, double ready);
+
+  uint64_t s_allocations = 0, s_stalls = 0;
+  double s_stall_ns = 0;
+
+ private:
+  struct Entry {
+    uint64_t base, bytes;
+    double start, ready;
+  };
+  double pending_slow(uint64_t va, double t) const;
+  void prune();
+
+  uint32_t m_cap;
+  size_t m_keep;  // entries remembered
+  std::vector<Entry> m_e;
+  double m_max_ready = -1;
+};
+
+// Lookups per cycle of a shared structure, counted per cycle so that
+// requesters whose local times arrive out of order (temporal decoupling)
+// do not queue behind each other's future.
+class PortSchedule {
+ public:
+  PortSchedule(double cycle_ns, uint32_t per_cycle);
+  // Start time of a lookup arriving at `t`.
+  double reserve(double t);
+  double s_wait_ns = 0;
+
+ private:
+  struct Slot {
+    int64_t cycle = -1;
+    uint32_t used = 0;
+  };
+  double m_cycle;
+  uint32_t m_per;
+  std::vector<Slot> m_ring;
+};
+
+}  // namespace hmmsim::hw
