@@ -15,6 +15,8 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
       host_socket("host_socket"),
       m_spec(spec),
       m_vram("vram", spec.vram, spec.sm.data),
+      m_l2("l2", spec.l2),
+      m_ac("access_counters", spec.counters),
       m_gmmu("gmmu", spec.gmmu, spec.tlb, spec.sms),
       m_ce("ce", spec.ce),
       m_up("up"),
@@ -25,12 +27,15 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
 
   m_gmmu.vram_socket.bind(m_vram.table_socket);
   m_gmmu.host_socket.bind(m_up);
-  m_ce.vram_socket.bind(m_vram.socket);
+  m_l2.vram_socket.bind(m_vram.socket);
+  m_ac.host_socket.bind(m_up);
+  m_ce.vram_socket.bind(m_l2.socket);
   m_ce.host_socket.bind(m_up);
   m_bar1.bind(m_vram.table_socket);
   for (unsigned i = 0; i < spec.sms; ++i) {
     auto sm = std::make_unique<Sm>(("sm" + std::to_string(i)).c_str(), i, spec.sm, m_gmmu);
-    sm->vram_socket.bind(m_vram.socket);
+    sm->vram_socket.bind(m_l2.socket);
+    sm->set_access_counters(&m_ac);
     sm->host_socket.bind(m_up);
     sm->connect([this](CtaWork& c) { return next_cta(c); }, [this](const std::string& m) { fail_source(m); });
     m_sms.push_back(std::move(sm));
@@ -110,8 +115,12 @@ uint32_t Gpu::reg_read(uint64_t off, const sc_time& delay) {
     case bar0::kFaultBufPut: return m_gmmu.put();
     case bar0::kFaultBufStatus: return m_gmmu.status();
     case bar0::kIntrStatus:
-      return (m_gmmu.irq_latched() ? hwref::kIntrFault : 0) | (m_ce.irq_latched() ? hwref::kIntrCopy : 0);
+      return (m_gmmu.irq_latched() ? hwref::kIntrFault : 0) | (m_ce.irq_latched() ? hwref::kIntrCopy : 0) |
+             (m_ac.irq_latched() ? hwref::kIntrAccessCounter : 0);
     case bar0::kCeDoneSeq: return m_ce.done_seq();
+    case bar0::kAcBufPut: return m_ac.put();
+    case bar0::kAcStatus: return m_ac.status();
+    case bar0::kAcDropped: return static_cast<uint32_t>(m_ac.s_dropped);
     default: return m_regs[off / 4];
   }
 }
@@ -121,15 +130,21 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
   switch (off) {
     case bar0::kId:
     case bar0::kTlbInvAck:
+    case bar0::kAcBufPut:
+    case bar0::kAcDropped:
     case bar0::kFaultBufPut:
     case bar0::kCeDoneSeq:
       return;  // read-only
     case bar0::kFaultBufStatus:
       if (v & 1) m_gmmu.clear_status();
       return;
+    case bar0::kAcStatus:
+      if (v & hwref::kAcStatusOverflow) m_ac.clear_status();
+      return;
     case bar0::kIntrStatus:  // write 1 to clear; clearing the fault bit re-arms it
       if (v & hwref::kIntrFault) m_gmmu.ack_irq(delay);
       if (v & hwref::kIntrCopy) m_ce.clear_irq();
+      if (v & hwref::kIntrAccessCounter) m_ac.ack_irq(delay);
       return;
     default:
       break;
@@ -144,10 +159,21 @@ void Gpu::reg_write(uint64_t off, uint32_t v, const sc_time& delay) {
     case bar0::kMsiAddrHi:
       m_gmmu.set_msi(r64(bar0::kMsiAddrLo));
       m_ce.set_msi(r64(bar0::kMsiAddrLo));
+      m_ac.set_msi(r64(bar0::kMsiAddrLo));
       break;
     case bar0::kIntrEnable:
       m_ce.enable_irq(v & hwref::kIntrCopy);
       m_gmmu.enable_irq(v & hwref::kIntrFault, delay);
+      m_ac.enable_irq(v & hwref::kIntrAccessCounter, delay);
+      break;
+    case bar0::kAcBufEntries: m_ac.set_ring(r64(bar0::kAcBufBaseLo), v); break;
+    case bar0::kAcBufGet: m_ac.set_get(v); break;
+    case bar0::kAcGranularity: m_ac.set_granularity_log2(v); break;  // out of range: ignored
+    case bar0::kAcThreshold: m_ac.set_threshold(v); break;
+    case bar0::kAcEnable: m_ac.enable(v & 1); break;
+    case bar0::kAcClear:
+      if (v == hwref::kAcClearAll) m_ac.clear_all();
+      if (v == hwref::kAcClearTargeted) m_ac.clear(r64(bar0::kAcClearVaLo), r64(bar0::kAcClearLenLo));
       break;
     case bar0::kTlbInvTrigger:
       m_gmmu.invalidate(r64(bar0::kTlbInvVaLo), m_regs[bar0::kTlbInvPages / 4],

@@ -2,7 +2,8 @@
 // The GPU as seen from the PCIe link: BAR0 registers and the BAR1 VRAM
 // aperture behind one target socket, and one upstream initiator socket that
 // every on-chip requester (fault unit, copy engine, SM remote accesses)
-// shares. Inside: VRAM, the GMMU, a copy engine and the SMs.
+// shares. Inside: VRAM behind an optional L2 data cache, the GMMU, the
+// access counter unit, a copy engine and the SMs.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,8 +15,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "hw/access_counters.h"
 #include "hw/copy_engine.h"
 #include "hw/gmmu/gmmu.h"
+#include "hw/l2_cache.h"
 #include "hw/sm.h"
 #include "hw/vram.h"
 
@@ -27,6 +30,8 @@ struct GpuSpec {
   TlbHierarchySpec tlb;
   GmmuSpec gmmu;
   VramSpec vram;
+  L2CacheSpec l2;               // off by default: SMs and copy engine go straight to VRAM
+  AccessCounterSpec counters;   // reset values of the access counter unit
   CopyEngineSpec ce;
   double bar0_access_ns = 20;  // register decode on the device side
 };
@@ -41,6 +46,8 @@ class Gpu : public sc_core::sc_module {
   Vram& vram() { return m_vram; }
   Gmmu& gmmu() { return m_gmmu; }
   CopyEngine& copy_engine() { return m_ce; }
+  L2Cache& l2() { return m_l2; }
+  AccessCounters& access_counters() { return m_ac; }
   Sm& sm(unsigned i) { return *m_sms.at(i); }
   unsigned sm_count() const { return static_cast<unsigned>(m_sms.size()); }
 
@@ -69,6 +76,8 @@ class Gpu : public sc_core::sc_module {
 
   const GpuSpec m_spec;
   Vram m_vram;
+  L2Cache m_l2;
+  AccessCounters m_ac;
   Gmmu m_gmmu;
   CopyEngine m_ce;
   std::vector<std::unique_ptr<Sm>> m_sms;

@@ -22,13 +22,13 @@ uint64_t word_mask(unsigned i, unsigned lo, unsigned hi) {
 
 std::optional<common::SpecError> L2CacheSpec::validate() const {
   if (!pow2(sector_bytes) || sector_bytes < 4)
-    return common::SpecError{"sector_bytes", "must be a power of two of at least 4"};
+    return common::SpecError{"sector", "must be a power of two of at least 4"};
   if (!pow2(line_bytes) || line_bytes < sector_bytes || line_bytes > 4096)
-    return common::SpecError{"line_bytes", "must be a power of two between sector_bytes and 4096"};
-  if (line_bytes / sector_bytes > 32) return common::SpecError{"sector_bytes", "at most 32 sectors per line"};
+    return common::SpecError{"line", "must be a power of two between sector_bytes and 4096"};
+  if (line_bytes / sector_bytes > 32) return common::SpecError{"sector", "at most 32 sectors per line"};
   if (ways == 0) return common::SpecError{"ways", "must be at least 1"};
   if (size_bytes == 0 || size_bytes % (uint64_t(ways) * line_bytes))
-    return common::SpecError{"size_bytes", "must be a non-zero multiple of ways x line_bytes (" +
+    return common::SpecError{"size", "must be a non-zero multiple of ways x line_bytes (" +
                                                std::to_string(uint64_t(ways) * line_bytes) + ")"};
   if (!(clock_mhz > 0)) return common::SpecError{"clock_mhz", "must be positive"};
   return std::nullopt;

@@ -20,6 +20,7 @@
 
 #include "common/page_store.h"
 #include "hw/access_observer.h"
+#include "hw/access_counters.h"
 #include "hw/gmmu/gmmu.h"
 #include "hw/kernel/coalescer.h"
 #include "hw/kernel/kernel_source.h"
@@ -61,6 +62,8 @@ class Sm : public sc_core::sc_module {
   Sm(sc_core::sc_module_name name, unsigned id, const SmSpec& spec, Gmmu& gmmu);
 
   void set_observer(IAccessObserver* o) { m_observer = o; }
+  // Remote (system memory) line accesses are counted here, Volta style.
+  void set_access_counters(AccessCounters* ac) { m_counters = ac; }
   void connect(CtaSupply supply, ErrorSink error) {
     m_supply = std::move(supply);
     m_error = std::move(error);
@@ -126,6 +129,7 @@ class Sm : public sc_core::sc_module {
   ErrorSink m_error;
   bool m_supply_done = false, m_stopped = false;
   IAccessObserver* m_observer = nullptr;
+  AccessCounters* m_counters = nullptr;
   tlm_utils::tlm_quantumkeeper m_qk;
   sc_core::sc_event m_launch_ev, m_done_ev;
   bool m_busy = false;

@@ -88,7 +88,10 @@ bool Sm::access_line(unsigned wid, const WarpInstr& in, const CoalescedLine& l, 
   const uint32_t len = l.hi - l.lo;
   const uint64_t pa = t.pa_of(l.addr + l.lo);
   auto& socket = local ? vram_socket : host_socket;
-  if (!local) ++c.remote_lines;
+  if (!local) {
+    ++c.remote_lines;
+    if (m_counters) m_counters->record(l.addr + l.lo, static_cast<pt::Aperture>(t.aperture), 1, delay);
+  }
   tlm::tlm_generic_payload p;
   p.set_address(pa);
   p.set_data_ptr(m_line_buf + l.lo);

@@ -1,7 +1,6 @@
 #pragma once
 // BAR0 registers of the access counter unit (hw/access_counters.h), in the
-// free window 0x200-0x23C of the map in hwref/gpu_regs.h, which the
-// integrator merges them into. All registers are 32 bits wide. The ring
+// window 0x200-0x23C of the map in hwref/gpu_regs.h (which includes this). All registers are 32 bits wide. The ring
 // works like the fault buffer's: the device writes at PUT, the driver
 // consumes from GET and writes GET back; one slot stays empty.
 #include <cstdint>
@@ -30,8 +29,8 @@ constexpr uint32_t kAcStatusOverflow = 1u << 0;
 constexpr uint32_t kAcClearTargeted = 1;  // counters of every region overlapping [va, va + len)
 constexpr uint32_t kAcClearAll = 2;
 
-// Proposed additions to gpu_regs.h: the interrupt status/enable bit and the
-// MSI vector (the data word written to the MSI address).
+// The interrupt status/enable bit and the MSI vector (the data word written
+// to the MSI address) of the unit.
 constexpr uint32_t kIntrAccessCounter = 1u << 2;
 constexpr uint32_t kMsiVectorAccessCounter = 2;
 

@@ -4,6 +4,8 @@
 // manual. All registers are 32 bits wide.
 #include <cstdint>
 
+#include "hwref/access_counter_regs.h"
+
 namespace hmmsim::hwref {
 
 namespace bar0 {
@@ -51,7 +53,7 @@ constexpr uint32_t kReplayTargeted = 2;
 constexpr uint32_t kTlbInvDirectories = 1u << 0;
 constexpr uint32_t kAllClients = 0xFFFFFFFF;
 constexpr uint32_t kIntrFault = 1u << 0;
-constexpr uint32_t kIntrCopy = 1u << 1;
+constexpr uint32_t kIntrCopy = 1u << 1;  // kIntrAccessCounter = 1u << 2 (access_counter_regs.h)
 
 // MSI vectors (the data word the device writes to the MSI address).
 constexpr uint32_t kMsiVectorFault = 0;

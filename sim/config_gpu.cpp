@@ -74,6 +74,27 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
   }
   parse_vram(r.child("vram"), s.vram);
   {
+    ConfigReader c = r.child("l2_cache");
+    hw::L2CacheSpec& l = s.l2;
+    l.enabled = c.boolean("enabled", l.enabled);
+    l.size_bytes = c.bytes("size", l.size_bytes, 4096, 1ull << 30);
+    l.ways = static_cast<uint32_t>(c.u64("ways", l.ways, 1, 1024));
+    l.line_bytes = static_cast<uint32_t>(c.bytes("line", l.line_bytes, 32, 4096));
+    l.sector_bytes = static_cast<uint32_t>(c.bytes("sector", l.sector_bytes, 4, 4096));
+    l.hit_cycles = static_cast<uint32_t>(c.u64("hit_cycles", l.hit_cycles, 0, 10000));
+    l.clock_mhz = clk;
+    c.check(l.validate());
+    c.finish();
+  }
+  {
+    ConfigReader a = r.child("access_counters");
+    hw::AccessCounterSpec& c = s.counters;
+    c.granularity_bytes = a.bytes("granularity", c.granularity_bytes, 64 << 10, 2 << 20);
+    c.threshold = static_cast<uint32_t>(a.u64("threshold", c.threshold, 1, 65535));
+    a.check(c.validate());
+    a.finish();
+  }
+  {
     ConfigReader c = r.child("copy_engine");
     s.ce.setup_ns = c.time_ns("setup", s.ce.setup_ns, 0, 1e6);
     s.ce.chunk_bytes = static_cast<uint32_t>(c.bytes("chunk", s.ce.chunk_bytes, 64, 1 << 24));

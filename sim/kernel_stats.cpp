@@ -1,5 +1,7 @@
 #include "sim/kernel_stats.h"
 
+#include <stdexcept>
+
 namespace hmmsim::sim {
 
 namespace {
@@ -9,11 +11,22 @@ const char* const kPaths[] = {
     "gpu.atomics",        "gpu.shared_accesses",      "gpu.local_accesses", "gpu.const_accesses",
     "gpu.active_lanes",   "gpu.sectors",              "gpu.lines",          "gpu.pages",
     "gpu.bytes",          "gpu.remote_lines",         "gpu.ctas",           "gpu.warps",
-    "gpu.tlb.l1.hits",    "gpu.tlb.l1.misses",        "gpu.fault_stalls",   "gpu.gmmu.walks",
+    "gpu.tlb.l1.hits",    "gpu.tlb.l1.misses",        "gpu.tlb.l2.hits",    "gpu.tlb.l2.misses",
+    "gpu.fault_stalls",   "gpu.gmmu.walks",           "gpu.gmmu.walk_reads",
     "gpu.gmmu.faults",    "driver.batches",           "driver.faults_serviced", "driver.pages_to_vram",
     "driver.pages_to_sysmem", "driver.pages_mapped_remote", "pcie.down.payload_bytes", "pcie.up.payload_bytes",
     "oracle.checks",      "oracle.mismatches"};
 constexpr size_t kNumPaths = sizeof kPaths / sizeof kPaths[0];
+
+// A level that is switched off (gpu.tlb.l2.enabled: false) registers no
+// counters: it counted nothing, so its per-kernel change is 0.
+double current(const Stats& s, const char* path) {
+  try {
+    return s.get(path);
+  } catch (const std::out_of_range&) {
+    return 0;
+  }
+}
 }  // namespace
 
 KernelStats::KernelStats(Stats& stats, std::vector<Kernel> kernels)
@@ -34,7 +47,7 @@ KernelStats::KernelStats(Stats& stats, std::vector<Kernel> kernels)
 
 void KernelStats::begin(size_t k, double now_ns) {
   m_start_ns[k] = now_ns;
-  for (size_t i = 0; i < kNumPaths; ++i) m_values[k][i] = m_stats.get(kPaths[i]);
+  for (size_t i = 0; i < kNumPaths; ++i) m_values[k][i] = current(m_stats, kPaths[i]);
   m_open[k] = true;
   ++m_launched;
 }
@@ -43,7 +56,7 @@ void KernelStats::end(size_t k, double now_ns) {
   if (!m_open[k]) return;
   m_open[k] = false;
   m_time_ns[k] = now_ns - m_start_ns[k];
-  for (size_t i = 0; i < kNumPaths; ++i) m_values[k][i] = m_stats.get(kPaths[i]) - m_values[k][i];
+  for (size_t i = 0; i < kNumPaths; ++i) m_values[k][i] = current(m_stats, kPaths[i]) - m_values[k][i];
 }
 
 void KernelStats::end_open(double now_ns) {

@@ -77,6 +77,24 @@ void Platform::Impl::register_stats() {
   s.counter("gpu.vram.row_hits", &v.s_row_hits, "row-buffer hits");
   s.counter("gpu.vram.row_misses", &v.s_row_misses, "accesses to a closed bank");
   s.counter("gpu.vram.row_conflicts", &v.s_row_conflicts, "accesses needing precharge");
+  if (gpu.l2().enabled()) {
+    hw::L2CacheCore& l2 = gpu.l2().core();
+    s.counter("gpu.l2_cache.reads", &l2.s_reads, "read requests");
+    s.counter("gpu.l2_cache.writes", &l2.s_writes, "write requests");
+    s.counter("gpu.l2_cache.read_misses", &l2.s_read_misses, "read requests that waited for DRAM");
+    s.counter("gpu.l2_cache.sector_hits", &l2.s_sector_hits, "32-byte sectors found");
+    s.counter("gpu.l2_cache.sector_misses", &l2.s_sector_misses, "sectors missing from a present line");
+    s.counter("gpu.l2_cache.line_misses", &l2.s_line_misses, "lines allocated");
+    s.counter("gpu.l2_cache.evictions", &l2.s_evictions, "valid lines replaced");
+    s.counter("gpu.l2_cache.writebacks", &l2.s_writebacks, "dirty lines written back");
+    s.counter("gpu.l2_cache.bytes_from_dram", &l2.s_bytes_from_dram, "bytes filled from VRAM");
+    s.counter("gpu.l2_cache.bytes_to_dram", &l2.s_bytes_to_dram, "bytes written back to VRAM");
+  }
+  hw::AccessCounters& ac = gpu.access_counters();
+  s.counter("gpu.access_counters.accesses", &ac.core().s_accesses, "system-memory accesses counted");
+  s.counter("gpu.access_counters.notifications", &ac.core().s_notifications, "regions that reached the threshold");
+  s.counter("gpu.access_counters.written", &ac.s_written, "notifications written to the ring");
+  s.counter("gpu.access_counters.dropped", &ac.s_dropped, "notifications lost to a full ring");
   hw::CopyEngine& ce = gpu.copy_engine();
   s.counter("gpu.copy_engine.copies", &ce.s_copies, "descriptors executed");
   s.counter("gpu.copy_engine.bytes_h2d", &ce.s_bytes_h2d, "bytes copied host to device");

@@ -164,8 +164,13 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     std::vector<bool> write{is_write};
     size_t j = i + 1;
     const bool host_pref = prefers_host(va);
+    // Where pages would be mapped remote but the link cannot carry atomics,
+    // atomic pages form runs of their own: only they must migrate.
+    auto is_atomic = [&](size_t k) { return pages[k].second.access >= AccessType::AtomicWeak; };
+    const bool split_atomic = !m_spec.sysmem_atomics && (m_spec.policy == FaultPolicy::RemoteMap || host_pref);
     while (j < pages.size() && pages[j].first == pages[j - 1].first + kPageSize &&
-           pages[j].first < vma->end && prefers_host(pages[j].first) == host_pref) {
+           pages[j].first < vma->end && prefers_host(pages[j].first) == host_pref &&
+           (!split_atomic || is_atomic(j) == is_atomic(i))) {
       const bool w = pages[j].second.access >= AccessType::Write;
       if (w && !(vma->prot & kProtWrite)) break;
       write.push_back(w);
@@ -173,7 +178,7 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     }
     // Atomics need the page local when the link cannot carry them.
     bool atomic = false;
-    for (size_t k = i; k < j; ++k) atomic |= pages[k].second.access >= AccessType::AtomicWeak;
+    for (size_t k = i; k < j; ++k) atomic |= is_atomic(k);
     service_run(va, write, j - i, atomic && !m_spec.sysmem_atomics);
     i = j;
   }

@@ -42,6 +42,23 @@ void VramAllocator::free(uint64_t pa) {
   m_is_free[pa >> kPageShift] = true;
   ++m_nfree;
   m_free.push_back(pa);
+  // Runs that come and go with no alloc() in between would grow the stack
+  // without bound: every frame they free adds an entry, none is popped.
+  if (m_free.size() > 2 * m_total) compact();
+}
+
+void VramAllocator::compact() {
+  std::vector<bool> seen(m_total, false);
+  std::vector<uint64_t> keep;
+  keep.reserve(m_nfree);
+  for (auto it = m_free.rbegin(); it != m_free.rend(); ++it) {
+    const uint64_t f = *it >> kPageShift;
+    if (m_is_free[f] && !seen[f]) {
+      seen[f] = true;
+      keep.push_back(*it);
+    }
+  }
+  m_free.assign(keep.rbegin(), keep.rend());
 }
 
 }  // namespace hmmsim::host

@@ -20,6 +20,10 @@ class VramAllocator {
   uint64_t total_frames() const { return m_total; }
 
  private:
+  // Drops stale and duplicate stack entries (keeping each free frame's
+  // topmost one, so alloc() order is unchanged).
+  void compact();
+
   uint64_t m_total;
   uint64_t m_nfree;
   std::vector<uint64_t> m_free;  // stack; top is the lowest free address; may hold stale entries

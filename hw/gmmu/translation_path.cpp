@@ -70,7 +70,7 @@ XlateResult TranslationPath::descend(const Hop* chain, unsigned n, unsigned i, u
     ++L.s_merges;
     t = ready;
   }
-  const uint32_t id = L.mshr.allocate(va, t);
+  const uint64_t id = L.mshr.allocate(va, t);
   XlateResult r;
   if (i + 1 < n) {
     r = descend(chain, n, i + 1, va, a, t);

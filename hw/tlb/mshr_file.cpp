@@ -8,14 +8,15 @@ namespace hmmsim::hw {
 
 namespace {
 constexpr double kBusy = std::numeric_limits<double>::infinity();
+// Requesters' local times differ by at most a few quanta (temporal
+// decoupling): entries that freed longer ago than this matter to nobody.
+constexpr double kHorizonNs = 2000;
 }  // namespace
 
 // At most `capacity` entries are busy at once for in-order arrivals; a few
 // times that many recent ones cover requesters whose local times run out
-// of order (temporal decoupling), and keep every scan short.
-MshrFile::MshrFile(uint32_t capacity) : m_cap(capacity), m_keep(std::max<size_t>(4 * size_t(capacity), 32)) {
-  m_e.reserve(m_keep + 1);
-}
+// of order, and bound every scan.
+MshrFile::MshrFile(uint32_t capacity) : m_cap(capacity), m_keep(std::max<size_t>(4 * size_t(capacity), 32)) {}
 
 double MshrFile::pending_slow(uint64_t va, double t) const {
   for (const Entry& e : m_e)
@@ -23,16 +24,16 @@ double MshrFile::pending_slow(uint64_t va, double t) const {
   return -1.0;
 }
 
-void MshrFile::prune() {
-  // Forget the entry that freed first (never the unfinished one).
-  auto oldest = std::min_element(m_e.begin(), m_e.end(), [](const Entry& a, const Entry& b) { return a.ready < b.ready; });
-  *oldest = m_e.back();
-  m_e.pop_back();
-}
-
-uint32_t MshrFile::allocate(uint64_t va, double& t) {
-  if (m_e.size() >= m_keep) prune();
-  for (;;) {
+uint64_t MshrFile::allocate(uint64_t va, double& t) {
+  // Forget from the oldest end: long freed, or too many (never an
+  // unfinished entry: at most one per file, the chain being resolved now).
+  while (!m_e.empty() && m_e.front().ready != kBusy &&
+         (m_e.front().ready < t - kHorizonNs || m_e.size() >= m_keep)) {
+    m_e.pop_front();
+    ++m_base;
+  }
+  // When every known fill has landed nothing can be busy: skip the count.
+  while (t < m_max_ready) {
     uint32_t busy = 0;
     double first_free = kBusy;
     for (const Entry& e : m_e)
@@ -47,11 +48,11 @@ uint32_t MshrFile::allocate(uint64_t va, double& t) {
   }
   ++s_allocations;
   m_e.push_back(Entry{va & ~0xFFFull, 4096, t, kBusy});
-  return static_cast<uint32_t>(m_e.size() - 1);
+  return m_base + m_e.size() - 1;
 }
 
-void MshrFile::complete(uint32_t id, uint64_t base, unsigned shift, double ready) {
-  Entry& e = m_e[id];
+void MshrFile::complete(uint64_t id, uint64_t base, unsigned shift, double ready) {
+  Entry& e = m_e[id - m_base];
   e.base = base;
   e.bytes = 1ull << shift;
   e.ready = ready;

@@ -6,6 +6,7 @@
 // first one frees. Times are ns of simulated time. Plain C++.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 namespace hmmsim::hw {
@@ -20,9 +21,9 @@ class MshrFile {
   }
   // Reserves an entry for a miss to `va` arriving at `t`; `t` moves later
   // when all entries are busy. Returns the entry's id for complete().
-  uint32_t allocate(uint64_t va, double& t);
+  uint64_t allocate(uint64_t va, double& t);
   // The fill is ready at `ready` and covers [base, base + 2^shift).
-  void complete(uint32_t id, uint64_t base, unsigned shift, double ready);
+  void complete(uint64_t id, uint64_t base, unsigned shift, double ready);
 
   uint64_t s_allocations = 0, s_stalls = 0;
   double s_stall_ns = 0;
@@ -33,11 +34,11 @@ class MshrFile {
     double start, ready;
   };
   double pending_slow(uint64_t va, double t) const;
-  void prune();
 
   uint32_t m_cap;
-  size_t m_keep;  // entries remembered
-  std::vector<Entry> m_e;
+  size_t m_keep;        // entries remembered at most
+  std::deque<Entry> m_e;  // in allocation order
+  uint64_t m_base = 0;  // id of m_e.front()
   double m_max_ready = -1;
 };
 

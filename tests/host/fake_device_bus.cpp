@@ -41,7 +41,14 @@ uint32_t FakeDeviceBus::mmio_read32(uint64_t offset) {
     ADD_FAILURE() << "BAR0 read outside the register file / unaligned: 0x" << std::hex << offset;
     return 0;
   }
+  mmio_read_log.push_back({offset, mmio_write_log.size()});
   if (offset == bar0::kId) ++id_reads;
+  if (offset == bar0::kTlbInvAck) {
+    if (m_ack_lag_left > 0)
+      --m_ack_lag_left;  // still running: the old number
+    else
+      m_regs[offset] = m_inv_issued;
+  }
   return reg(offset);
 }
 
@@ -78,7 +85,9 @@ void FakeDeviceBus::mmio_write32(uint64_t offset, uint32_t value) {
     case bar0::kTlbInvTrigger:
       tlb_log.push_back({reg64(bar0::kTlbInvVaLo), reg(bar0::kTlbInvPages),
                          (reg(bar0::kTlbInvScope) & hwref::kTlbInvDirectories) != 0});
-      ++m_regs[bar0::kTlbInvAck];  // completes at once
+      ++m_inv_issued;
+      m_ack_lag_left = tlb_ack_lag_reads;
+      if (m_ack_lag_left == 0) m_regs[bar0::kTlbInvAck] = m_inv_issued;  // completes at once
       return;
     case bar0::kTlbInvAck:
       ADD_FAILURE() << "driver wrote the read-only invalidate acknowledgement";
@@ -248,31 +257,69 @@ void FakeDeviceBus::ack_fault_irq() {
   if (pending) raise_fault_irq();
 }
 
-uint64_t FakeDeviceBus::walk(uint64_t va) const {
+FakeDeviceBus::WalkInfo FakeDeviceBus::walk_info(uint64_t va) const {
+  WalkInfo w;
   if (va >> pt::kVaBits) {
     ADD_FAILURE() << "walk of a VA beyond the 49-bit space";
-    return 0;
+    return w;
   }
+  auto table_ok = [&](uint64_t table, uint64_t bytes, const char* what) {
+    if (vram_range_ok(table, bytes)) return true;
+    ADD_FAILURE() << what << " at 0x" << std::hex << table << " is outside VRAM";
+    return false;
+  };
+  auto dir_ok = [&](uint64_t pde, const char* what) {
+    if (pt::aperture(pde) == pt::Aperture::Vram) return true;
+    ADD_FAILURE() << what << " points outside VRAM: 0x" << std::hex << pde;
+    return false;
+  };
   uint64_t table = reg64(bar0::kPdbLo);
-  for (unsigned level = 0; level + 1 < pt::kLevels; ++level) {
-    if (!vram_range_ok(table, pt::table_bytes(level))) {
-      ADD_FAILURE() << "level-" << level << " table at 0x" << std::hex << table
-                    << " is outside VRAM";
-      return 0;
-    }
+  for (unsigned level = 0; level < pt::kPd0; ++level) {
+    if (!table_ok(table, pt::table_bytes(level), "directory table")) return w;
     const uint64_t pde = vram_u64(table + pt::entry_offset(level, va));
-    if (!pt::pde_present(pde)) return 0;
-    if (pt::aperture(pde) != pt::Aperture::Vram) {
-      ADD_FAILURE() << "PDE at level " << level << " points outside VRAM: 0x" << std::hex << pde;
-      return 0;
-    }
+    ++w.reads;
+    if (!pt::pde_present(pde)) return w;
+    if (!dir_ok(pde, "PDE above PD0")) return w;
     table = pt::address(pde);
   }
-  if (!vram_range_ok(table, pt::table_bytes(pt::kLevels - 1))) {
-    ADD_FAILURE() << "page table at 0x" << std::hex << table << " is outside VRAM";
-    return 0;
+  if (!table_ok(table, pt::table_bytes(pt::kPd0), "PD0 table")) return w;
+  const uint64_t word0 = vram_u64(table + pt::pd0_offset(va));
+  const uint64_t word1 = vram_u64(table + pt::pd0_offset(va) + 8);
+  ++w.reads;  // the dual entry: one 16-byte read
+  uint64_t pte = 0;
+  unsigned shift = 0;
+  if (pt::pd0_is_pte(word0)) {
+    pte = word0;
+    shift = pt::kHugeShift;
+  } else {
+    if (pt::pde_present(word0)) {
+      if (!dir_ok(word0, "PD0 word 0") || !table_ok(pt::address(word0), pt::kBigTableBytes, "64 KiB table"))
+        return w;
+      pte = vram_u64(pt::address(word0) + pt::big_pte_offset(va));
+      ++w.reads;
+      shift = pt::kBigShift;
+    }
+    if (!pt::pte_valid(pte) && pt::pde_present(word1)) {
+      if (!dir_ok(word1, "PD0 word 1") ||
+          !table_ok(pt::address(word1), pt::table_bytes(pt::kLevels - 1), "4 KiB page table"))
+        return w;
+      pte = vram_u64(pt::address(word1) + pt::entry_offset(pt::kLevels - 1, va));
+      ++w.reads;
+      shift = 12;
+    }
   }
-  return vram_u64(table + pt::entry_offset(pt::kLevels - 1, va));
+  if (!pt::pte_valid(pte)) return w;
+  const uint64_t size = 1ull << shift;
+  w.leaf = pte;
+  w.shift = shift;
+  w.pa = (pt::address(pte) & ~(size - 1)) + (va & (size - 1) & ~kPageMask);
+  return w;
+}
+
+uint64_t FakeDeviceBus::walk(uint64_t va) const {
+  const WalkInfo w = walk_info(va);
+  if (!w.valid()) return 0;
+  return (w.leaf & ~pt::kAddrMask) | w.pa;
 }
 
 }  // namespace hmmsim::test

@@ -51,8 +51,22 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   // armed; the driver re-arms it by writing kIntrFault to kIntrStatus, which
   // fires again at once if entries remain (or an overflow is pending).
   bool push_fault(uint64_t va, hwref::AccessType access, uint16_t sm = 0);
-  // Walks the radix table in VRAM from the PDB register; the PTE word, or 0
-  // if some directory level is not present.
+  // What the GMMU's walker (hw/gmmu/page_walker.cpp) finds for `va`,
+  // reading the radix table in VRAM from the PDB register with the same
+  // precedence: a 2 MiB PTE in PD0 word 0, else a valid 64 KiB PTE in the
+  // table PD0 word 0 points to, else the 4 KiB PTE of the table word 1
+  // points to.
+  struct WalkInfo {
+    uint64_t leaf = 0;   // the PTE word found (the large PTE itself), 0 if none
+    unsigned shift = 0;  // 12, 16 or 21 when valid
+    uint64_t pa = 0;     // PA of va's 4 KiB page when valid
+    unsigned reads = 0;  // table reads, no page-walk cache (PD0 is one 16-byte read)
+    bool valid() const { return shift != 0; }
+  };
+  WalkInfo walk_info(uint64_t va) const;
+  // The translation of `va` as the equivalent 4 KiB PTE word (a large PTE's
+  // bits with the address of va's 4 KiB page inside it), or 0 if none is
+  // valid or some directory level is not present.
   uint64_t walk(uint64_t va) const;
 
   // ---- inspection ----
@@ -74,6 +88,15 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   std::vector<uint64_t> cancel_log;
   std::vector<CeCommand> ce_log;
   std::vector<std::pair<uint64_t, uint32_t>> mmio_write_log;
+  struct MmioRead {
+    uint64_t offset;
+    size_t writes_before;  // mmio_write_log.size() when the read happened
+  };
+  std::vector<MmioRead> mmio_read_log;
+  // Invalidate completion latency, in acknowledgement reads: after a
+  // trigger, this many reads of kTlbInvAck still return the old number
+  // (0: every invalidate completes at once).
+  uint32_t tlb_ack_lag_reads = 0;
   uint32_t replays = 0;
   uint32_t id_reads = 0;
 
@@ -93,6 +116,8 @@ class FakeDeviceBus : public hmmsim::host::DeviceBus {
   bool m_fault_irq_enabled = false;
   bool m_fault_irq_armed = true;
   double m_cpu_ns = 0;
+  uint32_t m_inv_issued = 0;
+  uint32_t m_ack_lag_left = 0;
 };
 
 }  // namespace hmmsim::test

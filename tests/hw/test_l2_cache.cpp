@@ -63,17 +63,17 @@ TEST(L2CacheSpec, RejectsImpossibleGeometry) {
   L2CacheSpec s = tiny();
   s.size_bytes = 640;  // not a multiple of 2 ways x 128 B
   ASSERT_TRUE(s.validate());
-  EXPECT_EQ(s.validate()->key, "size_bytes");
+  EXPECT_EQ(s.validate()->key, "size");
   s = tiny();
   s.sector_bytes = 48;  // does not divide the line
-  EXPECT_EQ(s.validate()->key, "sector_bytes");
+  EXPECT_EQ(s.validate()->key, "sector");
   s = tiny();
   s.sector_bytes = 256;  // larger than the line
-  EXPECT_EQ(s.validate()->key, "line_bytes");
+  EXPECT_EQ(s.validate()->key, "line");
   s = tiny();
   s.line_bytes = 2048;  // 64 sectors of 32 B
   s.size_bytes = 4096;
-  EXPECT_EQ(s.validate()->key, "sector_bytes");
+  EXPECT_EQ(s.validate()->key, "sector");
   s = tiny();
   s.ways = 0;
   EXPECT_EQ(s.validate()->key, "ways");

@@ -303,7 +303,7 @@ TEST(BadProgramInput, UnknownSyntheticKernel) {
   const RunOutput r = run_program("bp_synthetic", std::string(kBuffers) + "    - kernel: {synthetic: quicksort, buffer: data}\n", &p);
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find(p + ":7: workload.steps[1].kernel.synthetic: expected one of [gemm_tiled, graph, pingpong, "
-                           "pointer_chase, random, stencil2d, streaming_read, streaming_rw, strided], got 'quicksort'"),
+                           "pointer_chase, random, stencil2d, streaming_read, streaming_rw, strided, tlb_chase], got 'quicksort'"),
             std::string::npos)
       << r.out;
 }

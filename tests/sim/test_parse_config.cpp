@@ -182,8 +182,8 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
             "t.yaml:3: pcie.width: unknown key; allowed keys here: dllp_overhead, gen, lanes, "
             "latency, max_payload, max_read_request, tlp_overhead");
   EXPECT_EQ(error_of("gpu:\n  sm_count: 4\n"),
-            "t.yaml:2: gpu.sm_count: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, sm, sms, tlb, vram");
+            "t.yaml:2: gpu.sm_count: unknown key; allowed keys here: access_counters, bar0_access, clock_mhz, "
+            "copy_engine, gmmu, l2_cache, sm, sms, tlb, vram");
   EXPECT_EQ(error_of("gpu:\n  tlb:\n    l1: {entries: 32, assoc: 4}\n"),
             "t.yaml:3: gpu.tlb.l1.assoc: unknown key; allowed keys here: entries, entries_2m, entries_64k, "
             "hit_cycles, impl, lookups_per_cycle, mshrs, replacement, ways");
@@ -271,6 +271,15 @@ TEST(ParseConfigTest, TranslationComponentsAreChosenByName) {
             "t.yaml:3: gpu.gmmu.pwc.entries: unified takes one size: [n]");
   EXPECT_EQ(error_of("gpu:\n  gmmu:\n    pwc: {entries: [1, 2]}\n"),
             "t.yaml:3: gpu.gmmu.pwc.entries: per_level takes four sizes: [pd3, pd2, pd1, pd0]");
+  const SimConfig l2 = parse_text("gpu:\n  l2_cache: {enabled: true, size: 1MiB, ways: 16}\n"
+                                  "  access_counters: {granularity: 64KiB, threshold: 16}\n");
+  EXPECT_TRUE(l2.gpu.l2.enabled);
+  EXPECT_EQ(l2.gpu.l2.size_bytes, 1u << 20);
+  EXPECT_EQ(l2.gpu.counters.granularity_bytes, 64u << 10);
+  EXPECT_EQ(l2.gpu.counters.threshold, 16u);
+  EXPECT_NE(error_of("gpu:\n  l2_cache: {size: 1000, ways: 3}\n").find("t.yaml:2: gpu.l2_cache."), std::string::npos);
+  EXPECT_NE(error_of("gpu:\n  access_counters: {granularity: 96KiB}\n").find("t.yaml:2: gpu.access_counters.granularity"),
+            std::string::npos);
   EXPECT_EQ(error_of("driver:\n  vram_chunk: 128KiB\n"),
             "t.yaml:2: driver.vram_chunk: must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
 }
@@ -462,8 +471,8 @@ TEST(ParseConfigTest, OverrideErrorsSaySet) {
   ConfigDoc doc2 = load_config_file(kDefaultFile);
   apply_override(doc2, "gpu.warp_size=32");
   EXPECT_EQ(error_of_doc(doc2),
-            "--set: gpu.warp_size: unknown key; allowed keys here: bar0_access, clock_mhz, "
-            "copy_engine, gmmu, sm, sms, tlb, vram");
+            "--set: gpu.warp_size: unknown key; allowed keys here: access_counters, bar0_access, clock_mhz, "
+            "copy_engine, gmmu, l2_cache, sm, sms, tlb, vram");
 
   ConfigDoc doc3 = load_config_file(kDefaultFile);
   apply_override(doc3, "host.ram=1MiB");

@@ -203,5 +203,6 @@ void register_stencil2d(Registry& r);
 void register_gemm_tiled(Registry& r);
 void register_graph(Registry& r);
 void register_pingpong(Registry& r);
+void register_tlb_chase(Registry& r);
 
 }  // namespace hmmsim::workload::synth

@@ -32,6 +32,7 @@ const Registry& registry() {
     register_gemm_tiled(reg);
     register_graph(reg);
     register_pingpong(reg);
+    register_tlb_chase(reg);
     return reg;
   }();
   return r;

@@ -8,8 +8,8 @@
 namespace hmmsim::workload::test {
 namespace {
 
-const std::vector<std::string> kAll = {"gemm_tiled", "graph",          "pingpong",     "pointer_chase", "random",
-                                       "stencil2d",  "streaming_read", "streaming_rw", "strided"};
+const std::vector<std::string> kAll = {"gemm_tiled",     "graph",        "pingpong", "pointer_chase", "random",
+                                       "stencil2d",      "streaming_read", "streaming_rw", "strided",  "tlb_chase"};
 
 TEST(SyntheticRegistry, ListsEveryKernelSorted) { EXPECT_EQ(synthetic_kernels(), kAll); }
 
@@ -65,6 +65,9 @@ TEST(SyntheticRegistry, RejectsBadParametersNamingThem) {
   expect_rejected(st, "stride 2");
   st.stride = 131072;  // beyond the footprint
   expect_rejected(st, "stride 131072");
+  SyntheticSpec tc = spec_for("tlb_chase", 12288);
+  tc.stride = 8192;  // does not divide the footprint
+  expect_rejected(tc, "stride 8192");
   SyntheticSpec g = spec_for("gemm_tiled", 65536);
   g.tile = 30;
   expect_rejected(g, "tile 30");
@@ -124,7 +127,9 @@ TEST_P(EveryKernel, InfoDescribesTheLaunch) {
   EXPECT_EQ(info.opcodes[5], "FFMA");
   EXPECT_EQ(info.opcodes[6], "IADD3");
   EXPECT_GE(info.grid.count(), 1u);
-  if (GetParam() != "gemm_tiled") {
+  if (GetParam() == "tlb_chase") {
+    EXPECT_EQ(info.block, (hw::Dim3{1, 1, 1}));  // always one thread
+  } else if (GetParam() != "gemm_tiled") {
     EXPECT_EQ(info.block, (hw::Dim3{96, 1, 1}));
   }
 }
