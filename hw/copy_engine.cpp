@@ -15,6 +15,11 @@ CopyEngine::CopyEngine(sc_core::sc_module_name name, const CopyEngineSpec& spec)
 }
 
 void CopyEngine::submit(const Descriptor& d, const sc_time& delay) {
+  if (queued() >= m_spec.queue_depth) {
+    ++s_refused;
+    ++s_errors;
+    return;
+  }
   m_queue.emplace_back(d, sc_core::sc_time_stamp() + delay);
   m_doorbell.notify(delay);
 }
@@ -40,6 +45,7 @@ void CopyEngine::run() {
     while (m_queue.empty()) sc_core::wait(m_doorbell);
     auto [d, at] = m_queue.front();
     m_queue.erase(m_queue.begin());
+    m_busy = true;
     if (at > sc_core::sc_time_stamp()) sc_core::wait(at - sc_core::sc_time_stamp());
     sc_time delay(m_spec.setup_ns, SC_NS);
     bool ok = true;
@@ -71,13 +77,17 @@ void CopyEngine::run() {
     }
     if (!ok) ++s_errors;  // a bad descriptor completes with an error count, never hangs
     ++s_copies;
+    s_busy_ns += delay.to_seconds() * 1e9;
     sc_core::wait(delay);
     m_done_seq = d.seq;
+    m_busy = false;
+    sc_time z = sc_core::SC_ZERO_TIME;
+    if (m_sema) xfer(host_socket, tlm::TLM_WRITE_COMMAND, m_sema, reinterpret_cast<uint8_t*>(&d.seq), 4, z);
+    if (!m_irq_on_completion) continue;
     m_irq_latched = true;
     // Completion is always visible in kCeDoneSeq; the MSI only when enabled.
     if (m_irq_enabled && m_msi_addr) {
       uint32_t vec = hwref::kMsiVectorCopy;
-      sc_time z = sc_core::SC_ZERO_TIME;
       xfer(host_socket, tlm::TLM_WRITE_COMMAND, m_msi_addr, reinterpret_cast<uint8_t*>(&vec), 4, z);
     }
   }

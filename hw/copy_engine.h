@@ -1,7 +1,10 @@
 #pragma once
-// Descriptor-driven DMA engine: BAR0 writes fill one descriptor and ring the
-// doorbell; a thread moves the bytes (host memory over PCIe, VRAM locally),
-// then publishes the sequence number and raises the copy MSI.
+// Descriptor-driven DMA engine: BAR0 writes fill a descriptor and ring the
+// doorbell, which queues it; a thread moves the bytes of one descriptor at a
+// time (host memory over PCIe, VRAM locally), then publishes its sequence
+// number, writes it to the completion semaphore if one is set, and raises
+// the copy MSI if asked to. A GPU has several engines working in parallel;
+// they share the link and VRAM, whose models limit their bandwidth.
 #include <cstdint>
 #include <vector>
 
@@ -16,6 +19,7 @@ namespace hmmsim::hw {
 struct CopyEngineSpec {
   double setup_ns = 500;         // descriptor fetch and launch
   uint32_t chunk_bytes = 65536;  // one transfer per chunk; pipelining inside a chunk
+  uint32_t queue_depth = 64;     // descriptors an engine holds; more are refused (counted as errors)
 };
 
 class CopyEngine : public sc_core::sc_module {
@@ -34,12 +38,17 @@ class CopyEngine : public sc_core::sc_module {
   // BAR0 doorbell: queue a copy that becomes visible after `delay`.
   void submit(const Descriptor& d, const sc_core::sc_time& delay);
   uint32_t done_seq() const { return m_done_seq; }
+  uint32_t queued() const { return static_cast<uint32_t>(m_queue.size()) + (m_busy ? 1 : 0); }
+  void set_semaphore(uint64_t pa) { m_sema = pa; }
+  void set_irq_on_completion(bool on) { m_irq_on_completion = on; }
   void set_msi(uint64_t addr) { m_msi_addr = addr; }
   void enable_irq(bool on) { m_irq_enabled = on; }
   bool irq_latched() const { return m_irq_latched; }
   void clear_irq() { m_irq_latched = false; }
 
   uint64_t s_copies = 0, s_bytes_h2d = 0, s_bytes_d2h = 0, s_bytes_d2d = 0, s_errors = 0;
+  uint64_t s_refused = 0;  // doorbells on a full queue
+  double s_busy_ns = 0;    // time spent copying
 
  private:
   void run();
@@ -53,6 +62,8 @@ class CopyEngine : public sc_core::sc_module {
   std::vector<uint8_t> m_buf;
   uint64_t m_msi_addr = 0;
   bool m_irq_enabled = false, m_irq_latched = false;
+  bool m_irq_on_completion = true, m_busy = false;
+  uint64_t m_sema = 0;
 };
 
 }  // namespace hmmsim::hw

@@ -3,7 +3,7 @@
 // aperture behind one target socket, and one upstream initiator socket that
 // every on-chip requester (fault unit, copy engine, SM remote accesses)
 // shares. Inside: VRAM behind an optional L2 data cache, the GMMU, the
-// access counter unit, a copy engine and the SMs.
+// access counter unit, the copy engines and the SMs.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +33,7 @@ struct GpuSpec {
   L2CacheSpec l2;               // off by default: SMs and copy engine go straight to VRAM
   AccessCounterSpec counters;   // reset values of the access counter unit
   CopyEngineSpec ce;
+  unsigned copy_engines = 1;    // each with its own descriptor queue in BAR0
   double bar0_access_ns = 20;  // register decode on the device side
 };
 
@@ -45,7 +46,8 @@ class Gpu : public sc_core::sc_module {
 
   Vram& vram() { return m_vram; }
   Gmmu& gmmu() { return m_gmmu; }
-  CopyEngine& copy_engine() { return m_ce; }
+  CopyEngine& copy_engine(unsigned i = 0) { return *m_ces.at(i); }
+  unsigned copy_engines() const { return static_cast<unsigned>(m_ces.size()); }
   L2Cache& l2() { return m_l2; }
   AccessCounters& access_counters() { return m_ac; }
   Sm& sm(unsigned i) { return *m_sms.at(i); }
@@ -70,6 +72,9 @@ class Gpu : public sc_core::sc_module {
   void up_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   uint32_t reg_read(uint64_t off, const sc_core::sc_time& delay);
   void reg_write(uint64_t off, uint32_t v, const sc_core::sc_time& delay);
+  // Copy engine `e`'s block register at offset `off` (hwref::bar0::kCeOff*).
+  uint32_t ce_read(unsigned e, uint64_t off);
+  void ce_write(unsigned e, uint64_t off, uint32_t v, const sc_core::sc_time& delay);
   void watch_done();
   bool next_cta(CtaWork& out);
   void fail_source(const std::string& msg);
@@ -79,7 +84,7 @@ class Gpu : public sc_core::sc_module {
   L2Cache m_l2;
   AccessCounters m_ac;
   Gmmu m_gmmu;
-  CopyEngine m_ce;
+  std::vector<std::unique_ptr<CopyEngine>> m_ces;
   std::vector<std::unique_ptr<Sm>> m_sms;
   tlm_utils::multi_passthrough_target_socket<Gpu> m_up;  // on-chip requesters -> host_socket
   tlm_utils::simple_initiator_socket<Gpu> m_bar1;         // BAR1 -> VRAM
@@ -89,6 +94,7 @@ class Gpu : public sc_core::sc_module {
   std::string m_source_error;
   uint64_t m_launches = 0;
   uint32_t m_regs[hwref::bar0::kSize / 4] = {};
+  uint32_t m_ce_regs[hwref::bar0::kCeMaxEngines][hwref::bar0::kCeStride / 4] = {};
 };
 
 }  // namespace hmmsim::hw

@@ -40,11 +40,27 @@ constexpr uint64_t kCeLen = 0x110;       // bytes
 constexpr uint64_t kCeDir = 0x114;       // CeDir
 constexpr uint64_t kCeDoorbell = 0x118;  // write a sequence number: start the copy
 constexpr uint64_t kCeDoneSeq = 0x11C;   // RO: sequence of the last finished copy
+// 0x100-0x11C is copy engine 0's block in its original place; every
+// engine i < kCeCount also has a full block at kCeBlock + i * kCeStride.
+constexpr uint64_t kCeCount = 0x2F0;     // RO: copy engines
+constexpr uint64_t kCeBlock = 0x400;
+constexpr uint64_t kCeStride = 0x40;
+constexpr uint64_t kCeMaxEngines = 16;
+// Offsets inside a block (the first eight match 0x100-0x11C).
+constexpr uint64_t kCeOffSrcLo = 0x00, kCeOffSrcHi = 0x04, kCeOffDstLo = 0x08, kCeOffDstHi = 0x0C;
+constexpr uint64_t kCeOffLen = 0x10, kCeOffDir = 0x14;
+constexpr uint64_t kCeOffDoorbell = 0x18;  // write a sequence number: queue the descriptor
+constexpr uint64_t kCeOffDoneSeq = 0x1C;   // RO: sequence of the last finished copy
+constexpr uint64_t kCeOffSemaLo = 0x20;    // host PA written with the sequence on completion; 0 = off
+constexpr uint64_t kCeOffSemaHi = 0x24;
+constexpr uint64_t kCeOffFlags = 0x28;     // bit 0: interrupt on completion (reset value 1)
+constexpr uint64_t kCeOffQueued = 0x2C;    // RO: descriptors queued or running
 constexpr uint64_t kCancelVaLo = 0x130;   // fatal fault: fail accesses waiting on this page
 constexpr uint64_t kCancelVaHi = 0x134;
 constexpr uint64_t kCancelTrigger = 0x138;  // write: cancel
 constexpr uint64_t kCancelClient = 0x13C;   // uTLB whose accesses are cancelled; kAllClients = every one
 constexpr uint64_t kSize = 0x1000;
+constexpr uint64_t ce_reg(unsigned engine, uint64_t off) { return kCeBlock + engine * kCeStride + off; }
 }  // namespace bar0
 
 constexpr uint32_t kIdValue = 0x484D4D31;  // "HMM1"
@@ -52,6 +68,7 @@ constexpr uint32_t kReplayAll = 1;
 constexpr uint32_t kReplayTargeted = 2;
 constexpr uint32_t kTlbInvDirectories = 1u << 0;
 constexpr uint32_t kAllClients = 0xFFFFFFFF;
+constexpr uint32_t kCeFlagIrq = 1u << 0;
 constexpr uint32_t kIntrFault = 1u << 0;
 constexpr uint32_t kIntrCopy = 1u << 1;  // kIntrAccessCounter = 1u << 2 (access_counter_regs.h)
 

@@ -51,6 +51,17 @@ void parse_driver(ConfigReader r, host::DriverSpec& s) {
   if (s.vram_chunk_bytes != 4096 && s.vram_chunk_bytes != (64ull << 10) && s.vram_chunk_bytes != (2ull << 20))
     r.fail("vram_chunk", "must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
   s.sysmem_atomics = r.boolean("sysmem_atomics", s.sysmem_atomics);
+  {
+    ConfigReader c = r.child("copy");
+    s.copy.engines = static_cast<uint32_t>(c.u64("engines", s.copy.engines, 0, 16));
+    const std::string done = c.choice(
+        "completion", s.copy.completion == host::CopyCompletion::Interrupt ? "interrupt" : "semaphore",
+        {"interrupt", "semaphore"});
+    s.copy.completion = done == "interrupt" ? host::CopyCompletion::Interrupt : host::CopyCompletion::Semaphore;
+    s.copy.max_in_flight = static_cast<uint32_t>(c.u64("max_in_flight", s.copy.max_in_flight, 1, 4096));
+    s.copy.poll_ns = c.time_ns("poll", s.copy.poll_ns, 1, 1e6);
+    c.finish();
+  }
   ConfigReader c = r.child("costs");
   s.costs.isr_ns = c.time_ns("isr", s.costs.isr_ns, 0, 1e9);
   s.costs.batch_fixed_ns = c.time_ns("batch_fixed", s.costs.batch_fixed_ns, 0, 1e9);

@@ -96,6 +96,8 @@ void parse_gpu(ConfigReader r, hw::GpuSpec& s) {
   }
   {
     ConfigReader c = r.child("copy_engine");
+    s.copy_engines = static_cast<unsigned>(c.u64("engines", s.copy_engines, 1, hwref::bar0::kCeMaxEngines));
+    s.ce.queue_depth = static_cast<uint32_t>(c.u64("queue_depth", s.ce.queue_depth, 1, 4096));
     s.ce.setup_ns = c.time_ns("setup", s.ce.setup_ns, 0, 1e6);
     s.ce.chunk_bytes = static_cast<uint32_t>(c.bytes("chunk", s.ce.chunk_bytes, 64, 1 << 24));
     c.finish();

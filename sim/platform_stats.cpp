@@ -95,11 +95,25 @@ void Platform::Impl::register_stats() {
   s.counter("gpu.access_counters.notifications", &ac.core().s_notifications, "regions that reached the threshold");
   s.counter("gpu.access_counters.written", &ac.s_written, "notifications written to the ring");
   s.counter("gpu.access_counters.dropped", &ac.s_dropped, "notifications lost to a full ring");
-  hw::CopyEngine& ce = gpu.copy_engine();
-  s.counter("gpu.copy_engine.copies", &ce.s_copies, "descriptors executed");
-  s.counter("gpu.copy_engine.bytes_h2d", &ce.s_bytes_h2d, "bytes copied host to device");
-  s.counter("gpu.copy_engine.bytes_d2h", &ce.s_bytes_d2h, "bytes copied device to host");
-  s.counter("gpu.copy_engine.errors", &ce.s_errors, "descriptors that failed");
+  // Copy engines: totals, then each engine's share.
+  auto ce_sum = [this](uint64_t hw::CopyEngine::*m) {
+    return [this, m] {
+      double n = 0;
+      for (unsigned i = 0; i < gpu.copy_engines(); ++i) n += gpu.copy_engine(i).*m;
+      return n;
+    };
+  };
+  s.derived("gpu.copy_engine.copies", ce_sum(&hw::CopyEngine::s_copies), "descriptors executed, all engines");
+  s.derived("gpu.copy_engine.bytes_h2d", ce_sum(&hw::CopyEngine::s_bytes_h2d), "bytes copied host to device");
+  s.derived("gpu.copy_engine.bytes_d2h", ce_sum(&hw::CopyEngine::s_bytes_d2h), "bytes copied device to host");
+  s.derived("gpu.copy_engine.bytes_d2d", ce_sum(&hw::CopyEngine::s_bytes_d2d), "bytes copied device to device");
+  s.derived("gpu.copy_engine.errors", ce_sum(&hw::CopyEngine::s_errors), "descriptors that failed or were refused");
+  for (unsigned i = 0; i < gpu.copy_engines(); ++i) {
+    hw::CopyEngine& ce = gpu.copy_engine(i);
+    const std::string p = "gpu.copy_engine.ce" + std::to_string(i) + ".";
+    s.counter(p + "copies", &ce.s_copies, "descriptors executed");
+    s.value(p + "busy_ns", &ce.s_busy_ns, "time spent copying");
+  }
   s.counter("gpu.bar0_reads", &gpu.s_bar0_reads, "BAR0 register reads");
   s.counter("gpu.bar0_writes", &gpu.s_bar0_writes, "BAR0 register writes");
   s.counter("gpu.bar1_bytes", &gpu.s_bar1_bytes, "bytes written or read through the VRAM aperture");
@@ -174,9 +188,11 @@ std::vector<Platform::Impl::ErrorCounter> Platform::Impl::error_counters() {
   std::vector<ErrorCounter> v = {
       {"gpu_decode", &gpu.s_decode_errors, "BAR accesses to no register"},
       {"vram_decode", &gpu.vram().s_decode_errors, "VRAM accesses out of range"},
-      {"copy_engine", &gpu.copy_engine().s_errors, "copy descriptors that failed"},
       {"root_complex", &root.s_errors, "DMA to unallocated host memory or bad MSI writes"},
       {"driver_bus", &bus.s_errors, "driver register or aperture accesses that failed"}};
+  for (unsigned i = 0; i < gpu.copy_engines(); ++i)
+    v.push_back({i == 0 ? std::string("copy_engine") : "copy_engine" + std::to_string(i), &gpu.copy_engine(i).s_errors,
+                 "copy descriptors that failed or were refused"});
   if (legacy) v.push_back({"semantic", &cpu->s_semantic_errors, "out[k] != in[k] + 1 in the CPU readback"});
   for (unsigned i = 0; i < gpu.sm_count(); ++i)
     v.push_back({"sm" + std::to_string(i) + "_access", &gpu.sm(i).c.access_errors, "warp line accesses that failed"});

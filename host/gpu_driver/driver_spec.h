@@ -19,6 +19,15 @@ struct DriverCosts {
   double migrate_to_ram_ns = 8000;  // CPU fault on a device page: handler overhead
 };
 
+enum class CopyCompletion : uint8_t { Interrupt, Semaphore };
+
+struct CopyEngineUse {
+  uint32_t engines = 0;        // engines to use; 0 = all the device has
+  CopyCompletion completion = CopyCompletion::Interrupt;
+  uint32_t max_in_flight = 32;  // descriptors per engine before waiting (below its queue depth)
+  double poll_ns = 200;         // CPU time per semaphore poll
+};
+
 enum class FaultPolicy : uint8_t {
   Migrate,    // move faulted pages into VRAM, map them there
   RemoteMap,  // map system memory over PCIe, never migrate
@@ -37,6 +46,7 @@ struct DriverSpec {
   // mappings allow atomics. Otherwise they are mapped atomic-disabled and
   // an atomic to them faults, and the page is migrated.
   bool sysmem_atomics = true;
+  CopyEngineUse copy;  // how migrations use the GPU's copy engines
   FaultPolicy policy = FaultPolicy::Migrate;
   DriverCosts costs;
 };

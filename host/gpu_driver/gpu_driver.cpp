@@ -17,7 +17,7 @@ constexpr int kMaxRetries = 16;
 
 GpuDriver::GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverSpec& spec,
                      uint64_t vram_bytes)
-    : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_chunks(m_vram, spec.vram_chunk_bytes), m_pt(bus, m_vram) {}
+    : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_chunks(m_vram, spec.vram_chunk_bytes), m_pt(bus, m_vram), m_ce(bus, sys.phys, spec.copy) {}
 
 GpuDriver::~GpuDriver() { detach(); }
 
@@ -50,7 +50,7 @@ Status GpuDriver::init(uint64_t msi_address) {
   write64(bar0::kPdbLo, m_pt.root_pa());
   write64(bar0::kMsiAddrLo, msi_address);
   m_bus.mmio_write32(bar0::kIntrEnable, hwref::kIntrFault | hwref::kIntrCopy);
-  return Status::Ok;
+  return m_ce.init();
 }
 
 void GpuDriver::attach(AddressSpace& mm) {
@@ -243,12 +243,8 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   m_bus.cpu_work(m_spec.costs.per_page_ns * n);
 
   // Allocate and copy, coalescing physically contiguous runs into one
-  // copy-engine command each.
-  struct Run {
-    CeDir dir;
-    uint64_t src, dst, len;
-  };
-  std::vector<Run> runs;
+  // copy-engine command each; the runs go to the engines as one batch.
+  std::vector<CopyRun> runs;
   for (size_t i = 0; i < n; ++i) {
     if (!(a.src[i] & kMigratePfnMigrate)) continue;
     const uint64_t vpa = m_chunks.frame_for(start + i * kPageSize);
@@ -260,10 +256,10 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
     m_sys.pagemaps.init_page(dp);
     a.dst[i] = migrate_pfn(dp) | (a.src[i] & kMigratePfnWrite);
     const bool has_data = a.src[i] & kMigratePfnValid;
-    Run r{has_data ? CeDir::HostToDevice : CeDir::FillZero,
+    CopyRun r{has_data ? CeDir::HostToDevice : CeDir::FillZero,
           has_data ? PhysMem::pa(migrate_pfn_to_pfn(a.src[i])) : 0, vpa, kPageSize};
     if (!runs.empty()) {
-      Run& b = runs.back();
+      CopyRun& b = runs.back();
       if (b.dir == r.dir && b.dst + b.len == r.dst && (!has_data || b.src + b.len == r.src)) {
         b.len += kPageSize;
         continue;
@@ -271,7 +267,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
     }
     runs.push_back(r);
   }
-  for (const Run& r : runs) dma(r.dir, r.src, r.dst, r.len);
+  copy(runs);
   migrate_vma_pages(*m_mm, a);
   for (size_t i = 0; i < n; ++i)
     if ((a.src[i] & kMigratePfnMigrate) && (a.dst[i] & kMigratePfnValid)) {
@@ -370,16 +366,12 @@ void GpuDriver::flush_tlb_invalidates() {
 
 // ---- copy engine ----------------------------------------------------------
 
-void GpuDriver::dma(CeDir dir, uint64_t src, uint64_t dst, uint64_t len) {
-  // The copy engine has one descriptor slot: serialise its users.
+void GpuDriver::copy(const std::vector<CopyRun>& runs) {
+  if (runs.empty()) return;
+  // The engines' register blocks are shared state: serialise their users.
   LockGuard g(m_lock);
-  write64(bar0::kCeSrcLo, src);
-  write64(bar0::kCeDstLo, dst);
-  m_bus.mmio_write32(bar0::kCeLen, static_cast<uint32_t>(len));
-  m_bus.mmio_write32(bar0::kCeDir, static_cast<uint32_t>(dir));
-  m_bus.mmio_write32(bar0::kCeDoorbell, ++m_ce_seq);
-  m_bus.wait_irq(hwref::kMsiVectorCopy);
-  ++m_stats.s_dma_commands;
+  m_ce.copy(runs);
+  m_stats.s_dma_commands += runs.size();
 }
 
 // ---- CPU side: notifier and device-private pages --------------------------
@@ -425,7 +417,7 @@ Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn) {
     migrate_vma_finalize(mm, a);  // restores the device entry
     return Status::NoMem;
   }
-  dma(CeDir::DeviceToHost, vram_pa_of(migrate_pfn_to_pfn(a.src[0])), PhysMem::pa(sys), kPageSize);
+  copy({{CeDir::DeviceToHost, vram_pa_of(migrate_pfn_to_pfn(a.src[0])), PhysMem::pa(sys), kPageSize}});
   a.dst[0] = migrate_pfn(sys) | (a.src[0] & kMigratePfnWrite);
   migrate_vma_pages(mm, a);
   if ((a.src[0] & kMigratePfnMigrate)) {

@@ -13,6 +13,7 @@
 #include "host/gpu_driver/device_bus.h"
 #include "host/gpu_driver/device_page_table.h"
 #include "host/gpu_driver/driver_spec.h"
+#include "host/gpu_driver/copy_engines.h"
 #include "host/gpu_driver/vram_allocator.h"
 #include "host/gpu_driver/vram_chunks.h"
 #include "host/hmm/migrate.h"
@@ -85,6 +86,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   const DevicePageTable& page_table() const { return m_pt; }
   const VramAllocator& vram() const { return m_vram; }
   const VramChunks& chunks() const { return m_chunks; }
+  const CopyEngines& copy_engines() const { return m_ce; }
   uint64_t fault_ring_pa() const { return PhysMem::pa(m_ring_pfn); }
 
  private:
@@ -104,7 +106,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void queue_tlb_invalidate(uint64_t va, uint64_t pages);
   // Caller holds m_lock (as do all multi-register BAR0 sequences).
   void flush_tlb_invalidates();
-  void dma(hwref::CeDir dir, uint64_t src, uint64_t dst, uint64_t len);
+  void copy(const std::vector<CopyRun>& runs);
   void write64(uint64_t lo_reg, uint64_t value);
   uint64_t vram_pa_of(Pfn devpfn) const { return (devpfn - m_pagemap->base) << kPageShift; }
   Pfn devpfn_of(uint64_t vram_pa) const { return m_pagemap->base + (vram_pa >> kPageShift); }
@@ -116,13 +118,13 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   VramAllocator m_vram;
   VramChunks m_chunks;
   DevicePageTable m_pt;
+  CopyEngines m_ce;
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;
   MmuIntervalNotifier* m_notifier = nullptr;
   Pfn m_ring_pfn = kNoPfn;
   uint64_t m_ring_pages = 0;
   uint32_t m_get = 0;
-  uint32_t m_ce_seq = 0;
   uint32_t m_inv_seq = 0;    // TLB invalidates issued (the device acknowledges each)
   uint32_t m_inv_scope = 0;  // last value written to the scope register
   std::vector<std::pair<uint64_t, uint64_t>> m_inv;  // pending TLB invalidates (va, pages)

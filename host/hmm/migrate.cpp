@@ -55,13 +55,31 @@ bool intact_folio(const HostSystem& sys, AddressSpace& mm, uint64_t va, const Pt
   return true;
 }
 
+void put_page(HostSystem& sys, Pfn pfn) {
+  if (DevicePagemaps::is_device(pfn))
+    sys.pagemaps.put(pfn);
+  else
+    sys.phys.put(pfn);
+}
+
+void get_page(HostSystem& sys, Pfn pfn) {
+  if (DevicePagemaps::is_device(pfn))
+    sys.pagemaps.get(pfn);
+  else
+    sys.phys.get(pfn);
+}
+
 // Replaces every mapping of `pfn` by a migration entry. The mapping at
 // (self, self_va) was already notified (MIGRATE over the whole range);
 // others get CLEAR with no owner, as try_to_migrate() raises. Returns
-// whether any mapping was writable.
+// whether any mapping was writable. The collected page holds a reference
+// of its own until finalize (folio_get in migrate_vma_collect), so a zap of
+// its migration entries meanwhile (munmap, MADV_DONTNEED) cannot free it
+// under the device's copy.
 bool isolate(HostSystem& sys, Pfn pfn, AddressSpace* self, uint64_t self_va) {
   bool write = false;
   assert(!pinned(sys, pfn));
+  get_page(sys, pfn);
   for (auto [mm, va] : sys.rmap.mappings(pfn)) {
     Pte p = mm->pte(va);
     if (p.kind == PteKind::Migration) continue;
@@ -103,14 +121,10 @@ void settle(HostSystem& sys, Pfn old_pfn, bool moved, Pfn new_pfn, bool new_pmd)
     mm->set_pte(va, n);
     mm->release_page(p);
   }
+  // Every mapping went away during the migration: nobody takes the new page.
+  if (moved && first) put_page(sys, new_pfn);
 }
 
-void put_page(HostSystem& sys, Pfn pfn) {
-  if (DevicePagemaps::is_device(pfn))
-    sys.pagemaps.put(pfn);
-  else
-    sys.phys.put(pfn);
-}
 
 }  // namespace
 
@@ -296,8 +310,10 @@ void migrate_vma_finalize(AddressSpace& mm, MigrateVma& a) {
     const bool moved = (s & kMigratePfnMigrate) && (d & kMigratePfnValid);
     const Pfn old = migrate_pfn_to_pfn(s);
     const uint64_t sub = s_comp ? kHugePages : 1;
-    for (uint64_t k = 0; k < sub; ++k)
+    for (uint64_t k = 0; k < sub; ++k) {
       settle(sys, old + k, moved, moved ? migrate_pfn_to_pfn(d) + (d_comp ? k : 0) : 0, d_comp);
+      put_page(sys, old + k);  // the collection's own reference
+    }
     if (!moved && (d & kMigratePfnValid))
       for (uint64_t k = 0; k < (d_comp ? kHugePages : 1); ++k) put_page(sys, migrate_pfn_to_pfn(d) + k);
   }
@@ -328,6 +344,7 @@ void migrate_device_finalize(HostSystem& sys, MigrateDevice& a) {
     if (!(s & kMigratePfnValid)) continue;
     const bool moved = (s & kMigratePfnMigrate) && (d & kMigratePfnValid);
     settle(sys, migrate_pfn_to_pfn(s), moved, moved ? migrate_pfn_to_pfn(d) : 0, false);
+    put_page(sys, migrate_pfn_to_pfn(s));  // the collection's own reference
     if (!moved && (d & kMigratePfnValid)) put_page(sys, migrate_pfn_to_pfn(d));
   }
 }

@@ -434,3 +434,29 @@ TEST_F(MigrateTest, SetupRejectsBadRanges) {
   EXPECT_EQ(migrate_vma_setup(mm, a), Status::Inval);
   EXPECT_TRUE(rec.calls.empty()) << "a rejected setup must not invalidate anything";
 }
+
+// A zap of the range while the device copies (MADV_DONTNEED from another
+// CPU thread) must not free the source page under the copy: the collection
+// holds its own reference until finalize (as folio_get in
+// migrate_vma_collect does). The new page, mapped nowhere, goes back too.
+TEST_F(MigrateTest, ZapDuringMigrationKeepsTheSourceUntilFinalize) {
+  ASSERT_EQ(mm.mmap_fixed(kBase, 2 * P, kProtRead | kProtWrite, VmaKind::AnonPrivate), Status::Ok);
+  const Pfn p0 = fill(0, 21);
+  const uint64_t free_before = sys.phys.free_frames();
+  MigrateVma a = args(0, 1);
+  ASSERT_EQ(migrate_vma_setup(mm, a), Status::Ok);
+  ASSERT_EQ(mm.madvise(va(0), P, Advice::DontNeed), Status::Ok);
+  // The source is still there, with its bytes, for the device to read.
+  ASSERT_TRUE(sys.phys.valid(p0));
+  EXPECT_EQ(sys.phys.refcount(p0), 1u);
+  populate_device(a);
+  const Pfn d = migrate_pfn_to_pfn(a.dst[0]);
+  EXPECT_EQ(dev.mem.at(d), pattern(21));
+  migrate_vma_pages(mm, a);
+  migrate_vma_finalize(mm, a);
+  // Nothing maps either page any more: both are free, nothing leaked.
+  EXPECT_EQ(mm.pte(va(0)).kind, PteKind::None);
+  EXPECT_FALSE(sys.phys.valid(p0));
+  EXPECT_EQ(sys.phys.free_frames(), free_before + 1);
+  EXPECT_EQ(dev.freed.size(), 1u);
+}

@@ -203,9 +203,9 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
             "interleave_bytes, mapping, preset, row_bytes, t_ccd_l, t_ccd_s, t_cl, t_faw, t_ras, t_rcd, "
             "t_refi, t_rfc, t_rp, t_rrd, tck");
   EXPECT_EQ(error_of("gpu:\n  copy_engine: {chunks: 4096}\n"),
-            "t.yaml:2: gpu.copy_engine.chunks: unknown key; allowed keys here: chunk, setup");
+            "t.yaml:2: gpu.copy_engine.chunks: unknown key; allowed keys here: chunk, engines, queue_depth, setup");
   EXPECT_EQ(error_of("driver:\n  batch_size: 10\n"),
-            "t.yaml:2: driver.batch_size: unknown key; allowed keys here: batch_count, costs, "
+            "t.yaml:2: driver.batch_size: unknown key; allowed keys here: batch_count, copy, costs, "
             "fault_buffer_entries, max_batches, policy, sysmem_atomics, tlb_inv_max_ranges, vram_chunk");
   EXPECT_EQ(error_of("driver:\n  costs:\n    isr: 1us\n    per_faults: 1ns\n"),
             "t.yaml:4: driver.costs.per_faults: unknown key; allowed keys here: batch_fixed, isr, "
