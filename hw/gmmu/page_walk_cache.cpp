@@ -73,14 +73,16 @@ class LruStore {
 // that level's index: va >> lo_bit(L).
 uint64_t prefix(unsigned level, uint64_t va) { return va >> pt::kLevel[level].lo_bit; }
 
-class PerLevelPwc : public IPageWalkCache {
+// LRU caches of directory entries: one per level (per_level), or one that
+// every level shares (unified).
+class LruPwc : public IPageWalkCache {
  public:
-  explicit PerLevelPwc(const PwcSpec& s) {
-    for (unsigned l = 0; l < 4; ++l) m_store.emplace_back(s.entries[l]);
+  LruPwc(const PwcSpec& s, bool shared) : m_shared(shared) {
+    for (uint64_t e : s.entries) m_store.emplace_back(e);
   }
   int probe(uint64_t va, PwcEntry& out) override {
     for (int l = 3; l >= 0; --l)
-      if (auto* line = m_store[l].find(l, prefix(l, va))) {
+      if (auto* line = store(l).find(l, prefix(l, va))) {
         ++s_hits[l];
         out = line->e;
         return l;
@@ -90,37 +92,16 @@ class PerLevelPwc : public IPageWalkCache {
   }
   void fill(unsigned level, uint64_t va, const PwcEntry& e) override {
     ++s_fills;
-    s_evictions += m_store[level].fill(level, prefix(level, va), e);
+    s_evictions += store(level).fill(level, prefix(level, va), e);
   }
   void invalidate(uint64_t va, uint64_t bytes) override {
     for (auto& s : m_store) s_invalidated += s.invalidate(va, bytes);
   }
 
  private:
+  LruStore& store(unsigned level) { return m_store[m_shared ? 0 : level]; }
+  bool m_shared;
   std::vector<LruStore> m_store;
-};
-
-class UnifiedPwc : public IPageWalkCache {
- public:
-  explicit UnifiedPwc(const PwcSpec& s) : m_store(s.entries[0]) {}
-  int probe(uint64_t va, PwcEntry& out) override {
-    for (int l = 3; l >= 0; --l)
-      if (auto* line = m_store.find(l, prefix(l, va))) {
-        ++s_hits[l];
-        out = line->e;
-        return l;
-      }
-    ++s_misses;
-    return -1;
-  }
-  void fill(unsigned level, uint64_t va, const PwcEntry& e) override {
-    ++s_fills;
-    s_evictions += m_store.fill(level, prefix(level, va), e);
-  }
-  void invalidate(uint64_t va, uint64_t bytes) override { s_invalidated += m_store.invalidate(va, bytes); }
-
- private:
-  LruStore m_store;
 };
 
 class NoPwc : public IPageWalkCache {
@@ -150,8 +131,8 @@ std::optional<common::SpecError> PwcSpec::validate() const {
 PwcRegistry& pwc_registry() {
   static PwcRegistry r = [] {
     PwcRegistry reg("page-walk cache");
-    reg.add("per_level", [](const PwcSpec& s) { return std::make_unique<PerLevelPwc>(s); });
-    reg.add("unified", [](const PwcSpec& s) { return std::make_unique<UnifiedPwc>(s); });
+    reg.add("per_level", [](const PwcSpec& s) { return std::make_unique<LruPwc>(s, false); });
+    reg.add("unified", [](const PwcSpec& s) { return std::make_unique<LruPwc>(s, true); });
     reg.add("none", [](const PwcSpec&) { return std::make_unique<NoPwc>(); });
     return reg;
   }();

@@ -50,4 +50,22 @@ class TlbSetArray {
   uint32_t m_count[kPageSizes] = {};
 };
 
+// A lookup as both organisations make it: one probe per page size that has
+// entries, smallest first, in the array `array_of(size index)`; counts the
+// hit (by size) or the miss in `c`.
+template <class Counters, class ArrayOf>
+const Translation* probe_sizes(Counters& c, uint64_t va, ArrayOf array_of) {
+  for (unsigned i = 0; i < kPageSizes; ++i) {
+    TlbSetArray& a = array_of(i);
+    if (!a.count(i)) continue;
+    if (const Translation* t = a.find(va, kPageShifts[i])) {
+      ++c.hits;
+      ++c.hits_by_size[i];
+      return t;
+    }
+  }
+  ++c.misses;
+  return nullptr;
+}
+
 }  // namespace hmmsim::hw

@@ -15,16 +15,7 @@ class SplitTlb : public ITlb {
             TlbSetArray(s.entries_2m, 0, s.replacement, s.seed + 2)} {}
 
   const Translation* lookup(uint64_t va) override {
-    for (unsigned i = 0; i < kPageSizes; ++i) {
-      if (!m_a[i].count(i)) continue;
-      if (const Translation* t = m_a[i].find(va, kPageShifts[i])) {
-        ++c.hits;
-        ++c.hits_by_size[i];
-        return t;
-      }
-    }
-    ++c.misses;
-    return nullptr;
+    return probe_sizes(c, va, [this](unsigned i) -> TlbSetArray& { return m_a[i]; });
   }
   void insert(uint64_t va, const Translation& t) override {
     const unsigned i = page_size_index(t.shift);

@@ -11,18 +11,7 @@ class UnifiedTlb : public ITlb {
  public:
   explicit UnifiedTlb(const TlbSpec& s) : m_a(s.entries, s.ways, s.replacement, s.seed) {}
 
-  const Translation* lookup(uint64_t va) override {
-    for (unsigned i = 0; i < kPageSizes; ++i) {
-      if (!m_a.count(i)) continue;
-      if (const Translation* t = m_a.find(va, kPageShifts[i])) {
-        ++c.hits;
-        ++c.hits_by_size[i];
-        return t;
-      }
-    }
-    ++c.misses;
-    return nullptr;
-  }
+  const Translation* lookup(uint64_t va) override { return probe_sizes(c, va, [this](unsigned) -> TlbSetArray& { return m_a; }); }
   void insert(uint64_t va, const Translation& t) override {
     ++c.fills[page_size_index(t.shift)];
     c.evictions += m_a.insert(va, t);
