@@ -223,7 +223,7 @@ void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size
     return;
   }
   if ((m_spec.policy == FaultPolicy::Migrate && !prefers_host(start)) || need_local) migrate_to_vram(start, end);
-  switch (mirror(start, write, n)) {
+  switch (mirror(start, write, n, need_local)) {
     case MirrorResult::Mapped: m_stats.s_faults_serviced += n; break;
     case MirrorResult::Raced: break;  // the replay refaults and we try again
     case MirrorResult::Failed:
@@ -277,7 +277,8 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   migrate_vma_finalize(*m_mm, a);
 }
 
-GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n) {
+GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool>& write, size_t n,
+                                          bool need_local) {
   HmmRange r;
   r.notifier = m_notifier;
   r.start = start;
@@ -302,6 +303,11 @@ GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool
       ++m_stats.s_range_fault_retries;
       continue;
     }
+    // An atomic the link cannot carry, and no VRAM to move the page into:
+    // mapping it remote again would refault forever.
+    if (need_local)
+      for (size_t k = 0; k < n; ++k)
+        if (!DevicePagemaps::is_device(hmm_pfn_to_pfn(r.hmm_pfns[k]))) return MirrorResult::Failed;
     m_bus.cpu_work(m_spec.costs.per_pte_ns * n);
     for (size_t k = 0; k < n; ++k) {
       const uint64_t e = r.hmm_pfns[k];

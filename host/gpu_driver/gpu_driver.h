@@ -101,7 +101,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void migrate_to_vram(uint64_t start, uint64_t end);
   enum class MirrorResult { Mapped, Raced, Failed };
-  MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n);
+  MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void cancel(uint64_t va);
   void queue_tlb_invalidate(uint64_t va, uint64_t pages);
   // Caller holds m_lock (as do all multi-register BAR0 sequences).

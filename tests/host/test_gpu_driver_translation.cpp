@@ -358,3 +358,24 @@ TEST(GpuDriverTranslation, OnlyTheAtomicPagesOfARunMigrate) {
   EXPECT_EQ(r.drv->stats().s_pages_mapped_remote, 3u);
   EXPECT_EQ(r.drv->stats().s_faults_serviced, 4u);
 }
+
+// An atomic the link cannot carry, with no VRAM frame to move the page to:
+// the driver cancels it (a fatal fault the run reports) instead of mapping
+// it remote again, atomic-disabled, to refault on every replay.
+TEST(GpuDriverTranslation, AtomicWithNoVramLeftIsCancelledNotRemapped) {
+  DriverSpec spec;
+  spec.sysmem_atomics = false;
+  spec.policy = FaultPolicy::RemoteMap;
+  // Just enough VRAM for the page-table levels: no data frame is left.
+  Rig r(spec, 5 * P);
+  ASSERT_TRUE(r.start());
+  r.map(0, 4);
+  r.fill(0, 1);
+  r.fault(0, AccessType::AtomicStrong);
+  r.drv->service_faults();
+  EXPECT_GT(r.drv->stats().s_vram_alloc_failures, 0u);
+  EXPECT_EQ(r.drv->stats().s_pages_to_vram, 0u);
+  ASSERT_EQ(r.bus.cancel_log.size(), 1u);
+  EXPECT_EQ(r.bus.cancel_log[0], Rig::va(0));
+  EXPECT_EQ(r.bus.walk(Rig::va(0)), 0u);  // not mapped at all
+}
