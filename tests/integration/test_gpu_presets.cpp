@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 
 #include "run_hmmsim.h"
@@ -18,6 +19,8 @@ struct Preset {
   const char* name;
   int64_t sms;
 };
+
+void PrintTo(const Preset& p, std::ostream* os) { *os << p.name; }
 
 // Every preset's L1 TLB: 16 entries, fully associative (KAR's P100 figure).
 constexpr int64_t kL1Entries = 16;

@@ -117,17 +117,17 @@ void expect_two_steps_at_reach(const std::vector<Point>& v, uint64_t page) {
   EXPECT_GE(v.back().walk_reads, 1.0) << table(v);
 }
 
-TEST(TlbChase, FourKiBPagesStepAtL1AndL2Reach) {
+TEST(TlbChaseRuns, FourKiBPagesStepAtL1AndL2Reach) {
   // L1 reach 16 x 4 KiB = 64 KiB, L2 reach 128 x 4 KiB = 512 KiB.
   expect_two_steps_at_reach(sweep(16 << 10, 2 << 20, 4096), 4096);
 }
 
-TEST(TlbChase, SixtyFourKiBPagesMoveTheReachOutSixteenfold) {
+TEST(TlbChaseRuns, SixtyFourKiBPagesMoveTheReachOutSixteenfold) {
   // vram_chunk 64KiB: 64 KiB PTEs; L1 reach 1 MiB, L2 reach 8 MiB.
   expect_two_steps_at_reach(sweep(256 << 10, 32 << 20, 65536), 65536);
 }
 
-TEST(TlbChase, WithoutTheL2TlbItsStepVanishes) {
+TEST(TlbChaseRuns, WithoutTheL2TlbItsStepVanishes) {
   // The control: the same 4 KiB sweep with the L2 off has one step, at
   // the L1 reach, straight to a walk.
   const std::vector<Point> v = sweep(16 << 10, 2 << 20, 4096, "--set gpu.tlb.l2.enabled=false");
@@ -137,7 +137,7 @@ TEST(TlbChase, WithoutTheL2TlbItsStepVanishes) {
   EXPECT_GE(v.back().ns - v.front().ns, kWalkLevelNs) << table(v);
 }
 
-TEST(TlbChase, ShippedConfigsRun) {
+TEST(TlbChaseRuns, ShippedConfigsRun) {
   // The microbenchmark as shipped: 1 MiB at 4 KiB, 8 measured passes.
   std::string dir = fresh_dir("chase_shipped");
   RunOutput r = run_hmmsim("run " + source("configs/microbench/tlb-chase.yaml") + " -q --out " + dir);
