@@ -16,7 +16,6 @@ using namespace hmmsim::hw;
 
 namespace {
 
-constexpr uint64_t kK4 = 0x1000, kK64 = 0x10000, kM2 = 0x200000;
 
 TlbSpec spec(const std::string& impl, const std::string& repl, uint32_t entries, uint32_t ways) {
   TlbSpec s;
