@@ -16,7 +16,6 @@ using namespace hmmsim::hw;
 
 namespace {
 
-
 TlbSpec spec(const std::string& impl, const std::string& repl, uint32_t entries, uint32_t ways) {
   TlbSpec s;
   s.impl = impl;
