@@ -9,11 +9,10 @@ large enough to hold it (capacity does not change timing).
 
 ns/access is the steady-state figure (k1 - k2) / (loads1 - loads2): the
 measured kernel k1 (--passes, default 8) minus the reference k2 (1 pass).
-The driver re-maps device-placed buffers before each kernel, which drops
-their TLB entries, so k1 and k2 both start with one cold pass and the
-difference is the warm passes. ns/access(k1) is kernels.k1.time_ns /
-kernels.k1.gpu.loads, cold pass included. The config's k0 warms the
-page-walk cache so that k1 and k2 start alike.
+The buffer stays mapped from kernel to kernel, so the config's k0 leaves
+the TLBs and walk cache warm and k1 and k2 start alike; the difference
+drops what a kernel costs besides its hops (launch, drain). ns/access(k1)
+is kernels.k1.time_ns / kernels.k1.gpu.loads.
 Hit rates and walk reads are per access over the same difference.
 
 Prints a CSV on stdout (and --csv FILE), then the footprints where the

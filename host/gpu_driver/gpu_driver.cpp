@@ -199,6 +199,16 @@ uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
     const uint32_t prot = vma->prot;
     const size_t n = (stop - a) / kPageSize;
     m_bus.cpu_work(m_spec.costs.per_block_ns);
+    // Already resident and mapped (a buffer prefetched before every kernel):
+    // nothing to move, and migrating would unmap it and flush the TLBs.
+    bool resident = true;
+    for (uint64_t v = a; v < stop && resident; v += kPageSize)
+      resident = pt::aperture(m_pt.pte(v)) == pt::Aperture::Vram;
+    if (resident) {
+      ++m_stats.s_prefetch_blocks_resident;
+      a = stop;
+      continue;
+    }
     if ((prot & kProtRead) && m_pt.ensure_tables(a, stop)) {
       if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(a)) migrate_to_vram(a, stop);
       // A race with an invalidation only leaves pages unmapped: a fault maps them
@@ -309,23 +319,29 @@ GpuDriver::MirrorResult GpuDriver::mirror(uint64_t start, const std::vector<bool
       for (size_t k = 0; k < n; ++k)
         if (!DevicePagemaps::is_device(hmm_pfn_to_pfn(r.hmm_pfns[k]))) return MirrorResult::Failed;
     m_bus.cpu_work(m_spec.costs.per_pte_ns * n);
+    bool changed = false;
     for (size_t k = 0; k < n; ++k) {
       const uint64_t e = r.hmm_pfns[k];
       const Pfn pfn = hmm_pfn_to_pfn(e);
       const bool w = e & kHmmPfnWrite;
       const uint64_t va = start + k * kPageSize;
+      const bool local = DevicePagemaps::is_device(pfn);
+      const uint64_t pa = local ? vram_pa_of(pfn) : PhysMem::pa(pfn);
+      const auto ap = local ? pt::Aperture::Vram : pt::Aperture::SysCoherent;
+      const bool atomic = local || m_spec.sysmem_atomics;
+      // Already mapped just so (a prefetch of a resident buffer, a fault
+      // that raced its own mapping): leave the PTE and the TLBs alone.
+      if (m_pt.pte(va) == pt::make_pte(pa, ap, w, atomic)) {
+        ++m_stats.s_ptes_unchanged;
+        continue;
+      }
       // Tables were ensured before any data frame was taken, so map() only
       // fills a leaf entry here.
-      bool ok;
-      if (DevicePagemaps::is_device(pfn)) {
-        ok = m_pt.map(va, vram_pa_of(pfn), pt::Aperture::Vram, w);
-      } else {
-        ok = m_pt.map(va, PhysMem::pa(pfn), pt::Aperture::SysCoherent, w, m_spec.sysmem_atomics);
-        m_stats.s_pages_mapped_remote += ok;
-      }
-      if (!ok) return MirrorResult::Failed;
+      if (!m_pt.map(va, pa, ap, w, atomic)) return MirrorResult::Failed;
+      m_stats.s_pages_mapped_remote += !local;
+      changed = true;
     }
-    queue_tlb_invalidate(start, n);
+    if (changed) queue_tlb_invalidate(start, n);
     return MirrorResult::Mapped;
   }
   return MirrorResult::Raced;

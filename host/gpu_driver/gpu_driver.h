@@ -40,7 +40,9 @@ struct DriverStats {
   uint64_t s_dma_commands = 0;
   uint64_t s_tlb_invalidates = 0;
   uint64_t s_tlb_full_flushes = 0;
-  uint64_t s_tlb_ack_polls = 0;  // acknowledgement reads that found the invalidate still running
+  uint64_t s_tlb_ack_polls = 0;
+  uint64_t s_ptes_unchanged = 0;
+  uint64_t s_prefetch_blocks_resident = 0;  // prefetched 2 MiB blocks that were resident already  // pages found already mapped just so (no write, no invalidate)  // acknowledgement reads that found the invalidate still running
   uint64_t s_replays = 0;
   uint64_t s_invalidate_callbacks = 0;
   uint64_t s_pages_unmapped = 0;
