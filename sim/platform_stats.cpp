@@ -153,6 +153,7 @@ void Platform::Impl::register_stats() {
       {"tlb_full_flushes", &ds.s_tlb_full_flushes, "batches that flushed the whole TLB"},
       {"tlb_ack_polls", &ds.s_tlb_ack_polls, "invalidate acknowledgement reads that found it still running"},
       {"ptes_unchanged", &ds.s_ptes_unchanged, "pages mirrored that were already mapped just so"},
+      {"faults_already_mapped", &ds.s_faults_already_mapped, "faulted pages mapped by the time they were serviced"},
       {"prefetch_blocks_resident", &ds.s_prefetch_blocks_resident, "prefetched blocks already in VRAM and mapped"},
       {"replays", &ds.s_replays, "replay commands sent"},
       {"invalidate_callbacks", &ds.s_invalidate_callbacks, "mmu-notifier callbacks received"},

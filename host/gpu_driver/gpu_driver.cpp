@@ -146,9 +146,23 @@ void GpuDriver::service_faults() {
   m_bus.mmio_write32(bar0::kIntrStatus, hwref::kIntrFault);  // re-arm: fires again if entries remain
 }
 
-void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault>>& pages) {
+void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault>>& faulted) {
   ++m_stats.s_blocks;
   m_bus.cpu_work(m_spec.costs.per_block_ns);
+  // Pages mapped since they faulted (by an earlier batch or a prefetch)
+  // with what the access needs: only the replay is left to do, as UVM
+  // skips them. Migrating them again would unmap them first.
+  std::vector<std::pair<uint64_t, PendingFault>> pages;
+  pages.reserve(faulted.size());
+  for (const auto& f : faulted) {
+    const uint64_t e = m_pt.pte(f.first);
+    const bool w = f.second.access >= AccessType::Write, at = f.second.access >= AccessType::AtomicWeak;
+    if (pt::pte_valid(e) && (!w || pt::pte_writable(e)) && (!at || pt::pte_atomic(e))) {
+      ++m_stats.s_faults_already_mapped;
+      continue;
+    }
+    pages.push_back(f);
+  }
   // Split into runs of consecutive pages inside one VMA; check permissions
   // first so that a bad access is cancelled instead of replayed forever.
   size_t i = 0;

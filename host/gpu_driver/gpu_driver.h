@@ -42,6 +42,7 @@ struct DriverStats {
   uint64_t s_tlb_full_flushes = 0;
   uint64_t s_tlb_ack_polls = 0;
   uint64_t s_ptes_unchanged = 0;
+  uint64_t s_faults_already_mapped = 0;  // faulted pages found mapped with what the access needs
   uint64_t s_prefetch_blocks_resident = 0;  // prefetched 2 MiB blocks that were resident already  // pages found already mapped just so (no write, no invalidate)  // acknowledgement reads that found the invalidate still running
   uint64_t s_replays = 0;
   uint64_t s_invalidate_callbacks = 0;
@@ -99,7 +100,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   using FaultSet = std::map<uint64_t, PendingFault>;  // page VA -> strongest access
 
   uint32_t fetch_batch(FaultSet& out);
-  void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& pages);
+  void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& faulted);
   void service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void migrate_to_vram(uint64_t start, uint64_t end);
   enum class MirrorResult { Mapped, Raced, Failed };

@@ -379,3 +379,27 @@ TEST(GpuDriverTranslation, AtomicWithNoVramLeftIsCancelledNotRemapped) {
   EXPECT_EQ(r.bus.cancel_log[0], Rig::va(0));
   EXPECT_EQ(r.bus.walk(Rig::va(0)), 0u);  // not mapped at all
 }
+
+// A fault that raced its own mapping (the page is mapped with what it needs
+// by the time the driver gets to it) writes no PTE and invalidates nothing:
+// only the replay remains.
+TEST(GpuDriverTranslation, PageAlreadyMappedJustSoIsLeftAlone) {
+  Rig r;
+  ASSERT_TRUE(r.start());
+  r.map(0, 4);
+  r.fill(0, 1);
+  r.fault(0);
+  r.drv->service_faults();
+  const uint64_t pte = r.bus.walk(Rig::va(0));
+  ASSERT_EQ(pt::aperture(pte), pt::Aperture::Vram);
+  const uint64_t writes = r.drv->page_table().s_pte_writes;
+  const size_t invalidates = r.bus.tlb_log.size();
+  r.fault(0);  // the same page again, already in VRAM and mapped
+  r.drv->service_faults();
+  EXPECT_EQ(r.bus.walk(Rig::va(0)), pte);
+  EXPECT_EQ(r.drv->page_table().s_pte_writes, writes);
+  EXPECT_EQ(r.bus.tlb_log.size(), invalidates);
+  EXPECT_EQ(r.drv->stats().s_faults_already_mapped, 1u);
+  EXPECT_EQ(r.drv->stats().s_pages_to_vram, 1u);
+  EXPECT_EQ(r.bus.replays, 2u);
+}
