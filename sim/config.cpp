@@ -52,6 +52,11 @@ void parse_driver(ConfigReader r, host::DriverSpec& s) {
     r.fail("vram_chunk", "must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
   s.sysmem_atomics = r.boolean("sysmem_atomics", s.sysmem_atomics);
   {
+    ConfigReader e = r.child("eviction");
+    s.eviction.impl = e.impl("impl", s.eviction.impl, host::eviction_registry().names());
+    e.finish();
+  }
+  {
     ConfigReader c = r.child("copy");
     s.copy.engines = static_cast<uint32_t>(c.u64("engines", s.copy.engines, 0, 16));
     const std::string done = c.choice(

@@ -7,6 +7,8 @@
 // ~47 % of a batch, transfer <= ~25 %, SC'21 Fig. 7).
 #include <cstdint>
 
+#include "host/gpu_driver/eviction_policy.h"
+
 namespace hmmsim::host {
 
 struct DriverCosts {
@@ -47,6 +49,7 @@ struct DriverSpec {
   // an atomic to them faults, and the page is migrated.
   bool sysmem_atomics = true;
   CopyEngineUse copy;  // how migrations use the GPU's copy engines
+  EvictionSpec eviction;  // which block gives VRAM back when an allocation fails
   FaultPolicy policy = FaultPolicy::Migrate;
   DriverCosts costs;
 };

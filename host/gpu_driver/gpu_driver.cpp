@@ -11,13 +11,20 @@ namespace bar0 = hwref::bar0;
 namespace pt = hwref::pt;
 
 namespace {
-constexpr uint64_t kBlockBytes = 2ull << 20;  // UVM VA block
 constexpr int kMaxRetries = 16;
 }  // namespace
 
 GpuDriver::GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverSpec& spec,
                      uint64_t vram_bytes)
-    : m_sys(sys), m_bus(bus), m_lock(lock), m_spec(spec), m_vram(vram_bytes), m_chunks(m_vram, spec.vram_chunk_bytes), m_pt(bus, m_vram), m_ce(bus, sys.phys, spec.copy) {}
+    : m_sys(sys),
+      m_bus(bus),
+      m_lock(lock),
+      m_spec(spec),
+      m_vram(vram_bytes),
+      m_chunks(m_vram, spec.vram_chunk_bytes),
+      m_pt(bus, m_vram),
+      m_ce(bus, sys.phys, spec.copy),
+      m_evict(eviction_registry().make(spec.eviction.impl, spec.eviction)) {}
 
 GpuDriver::~GpuDriver() { detach(); }
 
@@ -223,7 +230,7 @@ uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
       a = stop;
       continue;
     }
-    if ((prot & kProtRead) && m_pt.ensure_tables(a, stop)) {
+    if ((prot & kProtRead) && ensure_tables(a, stop)) {
       if (m_spec.policy == FaultPolicy::Migrate && !prefers_host(a)) migrate_to_vram(a, stop);
       // A race with an invalidation only leaves pages unmapped: a fault maps them
       // later (range_fault fails on pages whose VMA went away).
@@ -241,7 +248,7 @@ void GpuDriver::service_run(uint64_t start, const std::vector<bool>& write, size
   const uint64_t end = start + n * kPageSize;
   // Directory levels first: data frames must not take the VRAM the page
   // table needs to map them.
-  if (!m_pt.ensure_tables(start, end)) {
+  if (!ensure_tables(start, end)) {
     ++m_stats.s_vram_alloc_failures;
     for (size_t k = 0; k < n; ++k) cancel(start + k * kPageSize);  // nothing to map with
     return;
@@ -271,7 +278,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   std::vector<CopyRun> runs;
   for (size_t i = 0; i < n; ++i) {
     if (!(a.src[i] & kMigratePfnMigrate)) continue;
-    const uint64_t vpa = m_chunks.frame_for(start + i * kPageSize);
+    const uint64_t vpa = frame_for(start + i * kPageSize);
     if (vpa == VramAllocator::kNone) {
       ++m_stats.s_vram_alloc_failures;  // the page stays in system memory
       continue;
@@ -295,6 +302,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end) {
   migrate_vma_pages(*m_mm, a);
   for (size_t i = 0; i < n; ++i)
     if ((a.src[i] & kMigratePfnMigrate) && (a.dst[i] & kMigratePfnValid)) {
+      track_resident(migrate_pfn_to_pfn(a.dst[i]), start + i * kPageSize);
       ++m_stats.s_pages_to_vram;
       if (a.src[i] & kMigratePfnValid) m_stats.s_bytes_h2d += kPageSize;
     }
@@ -464,6 +472,17 @@ Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn) {
   return Status::Ok;
 }
 
-void GpuDriver::page_free(Pfn pfn) { m_chunks.release(vram_pa_of(pfn)); }
+void GpuDriver::page_free(Pfn pfn) {
+  auto it = m_page_block.find(pfn);
+  if (it != m_page_block.end()) {
+    auto b = m_block_pages.find(it->second);
+    if (b != m_block_pages.end() && b->second.erase(pfn) && b->second.empty()) {
+      m_evict->on_empty(b->first);
+      m_block_pages.erase(b);
+    }
+    m_page_block.erase(it);
+  }
+  m_chunks.release(vram_pa_of(pfn));
+}
 
 }  // namespace hmmsim::host

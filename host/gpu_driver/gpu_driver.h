@@ -7,6 +7,9 @@
 // notifier and owns its VRAM as device-private memory (migrate_to_ram).
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "host/common/lock.h"
@@ -22,6 +25,8 @@
 #include "hwref/gpu_regs.h"
 
 namespace hmmsim::host {
+
+constexpr uint64_t kBlockBytes = 2ull << 20;  // UVM VA block: the unit of fault service and eviction
 
 struct DriverStats {
   uint64_t s_interrupts = 0;
@@ -43,6 +48,9 @@ struct DriverStats {
   uint64_t s_tlb_ack_polls = 0;
   uint64_t s_ptes_unchanged = 0;
   uint64_t s_faults_already_mapped = 0;  // faulted pages found mapped with what the access needs
+  uint64_t s_evictions = 0;              // blocks whose VRAM pages went back to system memory
+  uint64_t s_pages_evicted = 0;
+  uint64_t s_evict_no_host_memory = 0;   // pages that stayed in VRAM: no system page for them
   uint64_t s_prefetch_blocks_resident = 0;  // prefetched 2 MiB blocks that were resident already  // pages found already mapped just so (no write, no invalidate)  // acknowledgement reads that found the invalidate still running
   uint64_t s_replays = 0;
   uint64_t s_invalidate_callbacks = 0;
@@ -103,6 +111,15 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& faulted);
   void service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void migrate_to_vram(uint64_t start, uint64_t end);
+  // Eviction (gpu_driver_evict.cpp): frees VRAM by moving a victim block's
+  // pages back to system memory; false when no block other than `exclude`
+  // has any to give.
+  bool evict_one(uint64_t exclude);
+  uint64_t evict_block(uint64_t block);
+  // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
+  uint64_t frame_for(uint64_t va);
+  bool ensure_tables(uint64_t start, uint64_t end);  // evicting if VRAM is full
+  void track_resident(Pfn devpfn, uint64_t va);
   enum class MirrorResult { Mapped, Raced, Failed };
   MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
   void cancel(uint64_t va);
@@ -122,6 +139,9 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   VramChunks m_chunks;
   DevicePageTable m_pt;
   CopyEngines m_ce;
+  std::unique_ptr<IEvictionPolicy> m_evict;
+  std::map<uint64_t, std::set<Pfn>> m_block_pages;  // 2 MiB block -> its VRAM pages
+  std::unordered_map<Pfn, uint64_t> m_page_block;   // VRAM page -> its block
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;
   MmuIntervalNotifier* m_notifier = nullptr;

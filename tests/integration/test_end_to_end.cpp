@@ -163,3 +163,21 @@ TEST(EndToEnd, WatchdogTurnsAHangIntoExitOne) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("watchdog: run exceeded run.max_sim_time at 50000 ns"), std::string::npos) << r.out;
 }
+
+// 64 MiB of buffers through 32 MiB of VRAM: the driver evicts (UVM's order)
+// instead of cancelling faults, and nothing is lost.
+TEST(EndToEnd, OversubscribedVramEvictsAndLosesNothing) {
+  const std::string dir = fresh_dir("oversubscribed");
+  const RunOutput r = run_hmmsim("run " + source("configs/default.yaml") +
+                                 " --set workload.pages=8192 --set gpu.vram.capacity=32MiB"
+                                 " --set run.max_sim_time=2s -q --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto s = read_stats(dir);
+  EXPECT_GT(stat(s, "driver.evictions"), 0);
+  EXPECT_GT(stat(s, "driver.pages_evicted"), 4096);  // more than VRAM holds moved back out
+  EXPECT_EQ(stat(s, "driver.faults_fatal"), 0);
+  EXPECT_EQ(stat(s, "driver.evict_no_host_memory"), 0);
+  EXPECT_EQ(stat(s, "oracle.mismatches"), 0);
+  EXPECT_EQ(stat(s, "errors.semantic"), 0);
+  EXPECT_EQ(stat(s, "gpu.sm0.fatal_faults") + stat(s, "gpu.sm1.fatal_faults"), 0);
+}

@@ -205,7 +205,7 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
   EXPECT_EQ(error_of("gpu:\n  copy_engine: {chunks: 4096}\n"),
             "t.yaml:2: gpu.copy_engine.chunks: unknown key; allowed keys here: chunk, engines, queue_depth, setup");
   EXPECT_EQ(error_of("driver:\n  batch_size: 10\n"),
-            "t.yaml:2: driver.batch_size: unknown key; allowed keys here: batch_count, copy, costs, "
+            "t.yaml:2: driver.batch_size: unknown key; allowed keys here: batch_count, copy, costs, eviction, "
             "fault_buffer_entries, max_batches, policy, sysmem_atomics, tlb_inv_max_ranges, vram_chunk");
   EXPECT_EQ(error_of("driver:\n  costs:\n    isr: 1us\n    per_faults: 1ns\n"),
             "t.yaml:4: driver.costs.per_faults: unknown key; allowed keys here: batch_fixed, isr, "
