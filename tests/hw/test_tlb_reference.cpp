@@ -11,30 +11,11 @@
 #include "hw/tlb/tlb.h"
 #include "hw/tlb/tlb_replacement.h"
 #include "hw/tlb/tlb_set_array.h"
+#include "tests/hw/tlb_test_support.h"
 
 using namespace hmmsim::hw;
-
-namespace {
-
-TlbSpec spec(const std::string& impl, const std::string& repl, uint32_t entries, uint32_t ways) {
-  TlbSpec s;
-  s.impl = impl;
-  s.replacement = repl;
-  s.entries = entries;
-  s.ways = ways;
-  return s;
-}
-
-Translation tr(uint64_t pa, unsigned shift = 12, bool writable = true) {
-  Translation t;
-  t.pa = pa;
-  t.shift = static_cast<uint8_t>(shift);
-  t.writable = writable;
-  t.aperture = 1;
-  return t;
-}
-
-}  // namespace
+using hmmsim::tlbtest::spec;
+using hmmsim::tlbtest::tr;
 
 // ---- randomised comparison with a reference model ---------------------------
 
