@@ -112,6 +112,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
                   write("summary.txt", r.summary);
   if (!quiet) out << r.summary;
   if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
+  if (!r.fatal.empty()) err << "hmmsim: " << r.fatal << "\n";
   if (!ok) return 2;
   out << "outputs written to " << out_dir << "/ (stats.json, stats.txt, summary.txt)\n";
   if (r.incomplete) {

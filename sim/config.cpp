@@ -7,8 +7,6 @@ namespace hmmsim::sim {
 
 namespace {
 
-uint64_t page_up_bytes(uint64_t b) { return (b + 4095) & ~uint64_t(4095); }
-
 void parse_run(ConfigReader r, RunSpec& s) {
   s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
   common::parse_data_mode(r.choice("data", common::to_string(s.data), {"full", "tag", "off"}), s.data);
@@ -25,6 +23,22 @@ void parse_host(ConfigReader r, HostSpec& s) {
   r.finish();
 }
 
+// `key: auto` leaves `v` unset; a number must parse as the reader's type.
+template <class T, class Read>
+void auto_or(ConfigReader& r, const std::string& key, std::optional<T>& v, const char* what, Read read) {
+  if (!r.has(key)) return r.mark_used(key);
+  const YAML::Node n = r.node()[key];
+  if (n.IsScalar() && n.Scalar() == "auto") {
+    r.mark_used(key);
+    v.reset();
+    return;
+  }
+  const char c0 = n.IsScalar() && !n.Scalar().empty() ? n.Scalar()[0] : '0';
+  if (!((c0 >= '0' && c0 <= '9') || c0 == '.'))
+    r.fail(key, std::string("expected auto or ") + what + ", got '" + n.Scalar() + "'");
+  v = read();
+}
+
 void parse_pcie(ConfigReader r, bridge::PcieSpec& s) {
   s.gen = static_cast<uint32_t>(r.u64("gen", s.gen, 1, 6));
   s.lanes = static_cast<uint32_t>(r.u64("lanes", s.lanes, 1, 32));
@@ -33,49 +47,20 @@ void parse_pcie(ConfigReader r, bridge::PcieSpec& s) {
   if (s.mps & (s.mps - 1)) r.fail("max_payload", "must be a power of two between 128 and 4096");
   s.mrrs = static_cast<uint32_t>(r.bytes("max_read_request", s.mrrs, 128, 4096));
   if (s.mrrs & (s.mrrs - 1)) r.fail("max_read_request", "must be a power of two between 128 and 4096");
-  s.tlp_overhead_bytes = static_cast<uint32_t>(r.u64("tlp_overhead", s.tlp_overhead_bytes, 0, 64));
-  s.dllp_overhead = r.real("dllp_overhead", s.dllp_overhead, 0, 0.5);
+  s.encoding = *bridge::parse_pcie_encoding(
+      r.choice("encoding", bridge::to_string(s.encoding), {"auto", "8b10b", "128b130b", "flit"}));
+  s.rcb = static_cast<uint32_t>(r.bytes("read_completion_boundary", s.rcb, 64, 128));
+  const bool rcb_split = s.completion_split == bridge::CompletionSplit::Rcb;
+  s.completion_split = r.choice("completion_split", rcb_split ? "rcb" : "max_payload", {"max_payload", "rcb"}) == "rcb"
+                           ? bridge::CompletionSplit::Rcb
+                           : bridge::CompletionSplit::MaxPayload;
+  auto_or(r, "tlp_overhead", s.tlp_overhead_bytes, "a byte count in [0, 64]", [&] {
+    return static_cast<uint32_t>(r.u64("tlp_overhead", 0, 0, 64));
+  });
+  auto_or(r, "dllp_overhead", s.dllp_overhead, "a fraction in [0, 0.5]",
+          [&] { return r.real("dllp_overhead", 0, 0, 0.5); });
   s.latency_ns = r.time_ns("latency", s.latency_ns, 0, 1e6);
-  r.finish();
-}
-
-void parse_driver(ConfigReader r, host::DriverSpec& s) {
-  const std::string p =
-      r.choice("policy", s.policy == host::FaultPolicy::Migrate ? "migrate" : "remote_map", {"migrate", "remote_map"});
-  s.policy = p == "migrate" ? host::FaultPolicy::Migrate : host::FaultPolicy::RemoteMap;
-  s.fault_buffer_entries = static_cast<uint32_t>(r.u64("fault_buffer_entries", s.fault_buffer_entries, 2, 1 << 20));
-  s.batch_count = static_cast<uint32_t>(r.u64("batch_count", s.batch_count, 1, 1 << 20));
-  s.max_batches = static_cast<uint32_t>(r.u64("max_batches", s.max_batches, 1, 1 << 20));
-  s.tlb_inv_max_ranges = static_cast<uint32_t>(r.u64("tlb_inv_max_ranges", s.tlb_inv_max_ranges, 0, 1024));
-  s.vram_chunk_bytes = r.bytes("vram_chunk", s.vram_chunk_bytes, 4096, 2ull << 20);
-  if (s.vram_chunk_bytes != 4096 && s.vram_chunk_bytes != (64ull << 10) && s.vram_chunk_bytes != (2ull << 20))
-    r.fail("vram_chunk", "must be 4KiB, 64KiB or 2MiB (a page size of the device page table)");
-  s.sysmem_atomics = r.boolean("sysmem_atomics", s.sysmem_atomics);
-  {
-    ConfigReader e = r.child("eviction");
-    s.eviction.impl = e.impl("impl", s.eviction.impl, host::eviction_registry().names());
-    e.finish();
-  }
-  {
-    ConfigReader c = r.child("copy");
-    s.copy.engines = static_cast<uint32_t>(c.u64("engines", s.copy.engines, 0, 16));
-    const std::string done = c.choice(
-        "completion", s.copy.completion == host::CopyCompletion::Interrupt ? "interrupt" : "semaphore",
-        {"interrupt", "semaphore"});
-    s.copy.completion = done == "interrupt" ? host::CopyCompletion::Interrupt : host::CopyCompletion::Semaphore;
-    s.copy.max_in_flight = static_cast<uint32_t>(c.u64("max_in_flight", s.copy.max_in_flight, 1, 4096));
-    s.copy.poll_ns = c.time_ns("poll", s.copy.poll_ns, 1, 1e6);
-    c.finish();
-  }
-  ConfigReader c = r.child("costs");
-  s.costs.isr_ns = c.time_ns("isr", s.costs.isr_ns, 0, 1e9);
-  s.costs.batch_fixed_ns = c.time_ns("batch_fixed", s.costs.batch_fixed_ns, 0, 1e9);
-  s.costs.per_fault_ns = c.time_ns("per_fault", s.costs.per_fault_ns, 0, 1e9);
-  s.costs.per_block_ns = c.time_ns("per_block", s.costs.per_block_ns, 0, 1e9);
-  s.costs.per_page_ns = c.time_ns("per_page", s.costs.per_page_ns, 0, 1e9);
-  s.costs.per_pte_ns = c.time_ns("per_pte", s.costs.per_pte_ns, 0, 1e9);
-  s.costs.migrate_to_ram_ns = c.time_ns("migrate_to_ram", s.costs.migrate_to_ram_ns, 0, 1e9);
-  c.finish();
+  r.check(s.validate());  // what ranges cannot say: encoding vs generation, rcb 64 or 128
   r.finish();
 }
 
@@ -123,7 +108,7 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_host(root.child("host"), c.host);
   parse_pcie(root.child("pcie"), c.pcie);
   parse_gpu(root.child("gpu"), c.gpu);
-  parse_driver(root.child("driver"), c.driver);
+  parse_driver(root.child("driver"), c.driver, c.run.seed);
   parse_workload(root.child("workload"), c.workload, c.run.seed);
   root.finish();
   c.gpu.sm.data = c.run.data;
@@ -131,24 +116,17 @@ SimConfig parse_config(const ConfigDoc& doc) {
     ConfigReader(root).child("workload").fail("warps_per_sm", "exceeds gpu.sm.max_warps (" +
                                                                   std::to_string(c.gpu.sm.max_warps) + ")");
   {
-    ConfigReader h = ConfigReader(root).child("host"), v = ConfigReader(root).child("gpu").child("vram");
-    const ConfigError re = h.error("ram", ""), ve = v.error("capacity", "");
-    c.ram_at = {re.file, re.line, re.key};
+    const ConfigError ve = ConfigReader(root).child("gpu").child("vram").error("capacity", "");
     c.vram_at = {ve.file, ve.line, ve.key};
   }
   // A program's buffers are known once it is built (traces are scanned):
   // the platform checks them then.
   if (c.workload.kind == "program") return c;
-  // Cross-block checks: memory the run needs before any policy can help.
-  const WorkloadSpec& w = c.workload;
-  const uint64_t ring = page_up_bytes(uint64_t(c.driver.fault_buffer_entries) * 32);
-  const uint64_t need = (2ull * w.pages + w.lut_pages) * 4096 + ring + (4ull << 20);
-  if (c.host.ram_bytes < need)
-    ConfigReader(root).child("host").fail("ram", "too small for the workload's buffers and the fault ring (need " +
-                                                   std::to_string((need + (1 << 20) - 1) >> 20) + " MiB)");
-  // VRAM must at least hold the device page tables: a root, upper levels,
-  // and one leaf table per 2 MiB of each buffer.
-  const uint64_t tables = 8 + 3 * ((w.pages + 511) / 512 + 2);
+  // host.ram is not checked against the buffers (pages in VRAM need no
+  // system page): a run that runs out stops then, naming what needed the
+  // page (sim/host_ram.h). VRAM must at least hold the device page tables:
+  // a root, upper levels, and one leaf table per 2 MiB of each buffer.
+  const uint64_t tables = 8 + 3 * ((c.workload.pages + 511) / 512 + 2);
   if (c.gpu.vram.capacity_bytes / 4096 < tables)
     ConfigReader(root).child("gpu").child("vram").fail("capacity", "too small for the device page tables");
   return c;

@@ -61,9 +61,9 @@ struct SimConfig {
   hw::GpuSpec gpu;
   host::DriverSpec driver;
   WorkloadSpec workload;
-  // Where host.ram and gpu.vram.capacity were set, for checks made once
-  // the program's buffers are known.
-  Origin ram_at, vram_at;
+  // Where gpu.vram.capacity was set, for the check made once the program's
+  // buffers are known.
+  Origin vram_at;
 };
 
 SimConfig parse_config(const ConfigDoc& doc);

@@ -8,6 +8,7 @@ bool CpuMemory::access(uint64_t va, uint8_t* buf, uint64_t len, bool write, std:
                        const std::function<void()>& observe) {
   sc_core::sc_time backoff(100, sc_core::SC_NS);
   for (;;) {
+    const bool in_vram = m_mm.pte(va).kind == host::PteKind::DevicePrivate;
     host::Status s = write ? m_mm.cpu_write(va, buf, len) : m_mm.cpu_read(va, buf, len);
     if (s == host::Status::Ok) {
       if (observe) observe();
@@ -16,7 +17,13 @@ bool CpuMemory::access(uint64_t va, uint8_t* buf, uint64_t len, bool write, std:
     }
     if (s != host::Status::Again && s != host::Status::Busy) {
       std::ostringstream os;
-      os << "cpu " << (write ? "store" : "load") << " at 0x" << std::hex << va << " failed: " << host::to_string(s);
+      const char* op = write ? "store" : "load";
+      if (s == host::Status::NoMem && in_vram)  // the CPU fault's migrate_to_ram found no system page
+        os << "migrating the page at 0x" << std::hex << va << " back from VRAM for a CPU " << op;
+      else if (s == host::Status::NoMem)
+        os << "a CPU " << op << " at 0x" << std::hex << va << " needs a new page";
+      else
+        os << "cpu " << op << " at 0x" << std::hex << va << " failed: " << host::to_string(s);
       error = os.str();
       return false;
     }

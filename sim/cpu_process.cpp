@@ -24,7 +24,12 @@ CpuProcess::CpuProcess(sc_core::sc_module_name name, host::AddressSpace& mm, hos
   SC_THREAD(run);
 }
 
-bool CpuProcess::touch(uint64_t va, uint8_t* buf, bool write) { return m_mem.access(va, buf, 4096, write, m_error); }
+bool CpuProcess::touch(const Buffer& b, uint64_t off, uint8_t* buf, bool write, const char* phase) {
+  std::string err;
+  if (m_mem.access(b.va + off, buf, 4096, write, err)) return true;
+  m_error = std::string(phase) + ", " + b.name + " page " + std::to_string(off / 4096) + ": " + err;
+  return false;
+}
 
 // The program's meaning, checked from what the CPU reads and not from the
 // plan: every word of `out` the GPU wrote is `in` + 1.
@@ -76,7 +81,7 @@ void CpuProcess::body() {
         const uint64_t v = common::version_word((0xC0ull << 56) | ++m_cpu_version);
         DataOracle::fill_version(page.data(), b.va + off, 4096, v);
       }
-      if (!touch(b.va + off, page.data(), true)) return;
+      if (!touch(b, off, page.data(), true, "workload initialisation")) return;
       m_oracle.wrote(b.va + off, page.data(), 4096);
       ++s_pages_written;
     }
@@ -89,7 +94,7 @@ void CpuProcess::body() {
   for (uint32_t k = 0; m_spec.cpu_touch_pages && !m_hooks.kernel_finished(); k = (k + 1) % m_spec.cpu_touch_pages) {
     sc_core::wait(sc_time(m_spec.cpu_touch_interval_ns, SC_NS), m_hooks.kernel_done());
     if (m_hooks.kernel_finished()) break;
-    if (!touch(in.va + uint64_t(k) * 4096, page.data(), false)) return;
+    if (!touch(in, uint64_t(k) * 4096, page.data(), false, "CPU touch during the kernel")) return;
     m_oracle.check(in.va + uint64_t(k) * 4096, page.data(), 4096, "cpu touch of in");
     ++s_pages_touched;
   }
@@ -99,7 +104,7 @@ void CpuProcess::body() {
   if (m_spec.cpu_readback) {
     for (const Buffer& b : m_plan.buffers)
       for (uint64_t off = 0; off < b.bytes; off += 4096) {
-        if (!touch(b.va + off, page.data(), false)) return;
+        if (!touch(b, off, page.data(), false, "CPU readback")) return;
         m_oracle.check(b.va + off, page.data(), 4096, std::string("cpu readback of ") + b.name);
         ++s_pages_read;
         // out = in + 1 is a statement about bytes: checkable in full mode only.

@@ -41,7 +41,8 @@ class CpuProcess : public sc_core::sc_module {
  private:
   void run();
   void body();
-  bool touch(uint64_t va, uint8_t* buf, bool write);
+  // One page of `b` at `off`; on failure m_error says `phase`, the buffer and the page.
+  bool touch(const Buffer& b, uint64_t off, uint8_t* buf, bool write, const char* phase);
   void check_out_page(uint64_t off, const std::vector<uint8_t>& out);
 
   host::AddressSpace& m_mm;

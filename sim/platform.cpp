@@ -10,8 +10,6 @@ namespace hmmsim::sim {
 
 namespace {
 
-constexpr uint64_t kReserveBytes = 4ull << 20;  // rings, page tables, slack
-
 // --replay: the recorded streams stand in for the kernels, one for one.
 void replace_kernels(const std::string& path, const std::vector<KernelOpener*>& opens) {
   auto trace = std::make_shared<workload::NativeTrace>(path);
@@ -37,12 +35,8 @@ Program program_of(const SimConfig& c) {
     for (ProgramKernel& k : p.kernels) opens.push_back(&k.open);
     replace_kernels(c.run.replay_path, opens);
   }
-  // Checks that need the resolved buffers (a trace's are known only now).
-  const uint64_t ring = ((uint64_t(c.driver.fault_buffer_entries) * 32 + 4095) / 4096) * 4096;
-  const uint64_t need = p.footprint() + ring + kReserveBytes;
-  if (c.host.ram_bytes < need)
-    c.ram_at.fail("too small for the program's buffers (" + std::to_string(p.footprint() >> 20) +
-                  " MiB) and the fault ring (need " + std::to_string((need + (1 << 20) - 1) >> 20) + " MiB)");
+  // Checks that need the resolved buffers (a trace's are known only now);
+  // host.ram is watched while the program runs (sim/host_ram.h).
   const uint64_t tables = 8 + 3 * (p.footprint() / (2ull << 20) + 2 * p.buffers.size());
   if (c.gpu.vram.capacity_bytes / 4096 < tables) c.vram_at.fail("too small for the device page tables");
   return p;
@@ -67,14 +61,23 @@ Platform::Impl::Impl(const SimConfig& c)
       gpu("gpu", c.gpu),
       bus("driver_bus", c.host.cpu, irq),
       driver(sys, bus, lock, c.driver, c.gpu.vram.capacity_bytes),
-      driver_thread("driver", driver, bus, root.msi_address(), [this] { driver.attach(mm); }) {
+      driver_thread("driver", driver, bus, root.msi_address(), [this] { driver.attach(mm); }),
+      ram_watch(sys.phys, c.host.ram_bytes,
+                HostRamWatch::Probes{&driver_thread, [this] { return driver_thread.is_ready(); },
+                                     [this] { return driver.stats().s_evict_no_host_memory; },
+                                     [this] { return driver.vram().free_frames() == 0; }}) {
   bus.socket.bind(link.down_target);
   link.down_initiator.bind(gpu.bar_socket);
   gpu.host_socket.bind(link.up_target);
   link.up_initiator.bind(root.socket);
-  // In `off` data mode nothing is checked: the SMs skip the observer.
-  if (c.run.data != common::DataMode::Off)
-    for (unsigned i = 0; i < gpu.sm_count(); ++i) gpu.sm(i).set_observer(&oracle);
+  // In `off` data mode nothing is checked; with no eviction policy that
+  // orders by GPU access either, the SMs skip the observer.
+  const bool check = c.run.data != common::DataMode::Off;
+  if (check || driver.wants_gpu_accesses()) {
+    fanout = std::make_unique<AccessFanout>(check ? &oracle : nullptr,
+                                            driver.wants_gpu_accesses() ? &driver : nullptr);
+    for (unsigned i = 0; i < gpu.sm_count(); ++i) gpu.sm(i).set_observer(fanout.get());
+  }
   auto driver_ready = [this]() -> const sc_core::sc_event& { return driver_thread.ready(); };
   auto driver_is_ready = [this] { return driver_thread.is_ready(); };
   auto kernel_done = [this]() -> const sc_core::sc_event& { return gpu.kernel_done(); };
@@ -145,11 +148,17 @@ RunResult Platform::run() {
       r.problems.push_back(std::string("--record: ") + e.what());
     }
   }
-  if (m->driver_thread.init_status() != host::Status::Ok)
+  // Host RAM ran out: that is the run's failure, and the failed CPU access
+  // or driver initialisation it caused says nothing more.
+  const bool oom = m->ram_watch.exhausted();
+  if (oom) r.problems.push_back(r.fatal = m->ram_watch.message(m->runner_error()));
+  const bool init_failed = m->driver_thread.init_status() != host::Status::Ok;
+  if (init_failed && !m->ram_watch.at_driver_init())
     r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
-  if (!m->runner_error().empty()) r.problems.push_back(m->runner_error());
+  if (!m->runner_error().empty() && !oom) r.problems.push_back(m->runner_error());
   r.incomplete = !m->runner_done();
-  if (!m->runner_done() && m->runner_error().empty() && m->gpu.source_error().empty()) {
+  // A stop for a reason already given (out of memory, no driver) is no hang.
+  if (!m->runner_done() && m->runner_error().empty() && m->gpu.source_error().empty() && !oom && !init_failed) {
     std::ostringstream os;
     os << (sc_core::sc_pending_activity() ? "watchdog: run exceeded run.max_sim_time"
                                           : "deadlock: no activity left")

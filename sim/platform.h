@@ -18,6 +18,9 @@ struct RunResult {
   int exit_code = 0;              // 0 ok, 1 failed expectation / fatal simulated error, 2 bad input
   std::string input_error;        // bad input found while running (a malformed trace)
   std::vector<std::string> problems;
+  // A simulated resource ran out and ended the run ("host RAM exhausted:
+  // ..."); also the first problem. The command line repeats it on stderr.
+  std::string fatal;
   nlohmann::json stats;
   std::string summary;
   // The simulation stopped with threads suspended mid-way (watchdog,

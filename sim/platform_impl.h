@@ -11,7 +11,9 @@
 #include "hw/gpu.h"
 #include "sim/cpu_process.h"
 #include "sim/host_program.h"
+#include "sim/host_ram.h"
 #include "sim/kernel_stats.h"
+#include "sim/access_fanout.h"
 #include "sim/oracle.h"
 #include "sim/platform.h"
 #include "sim/program.h"
@@ -53,6 +55,7 @@ struct Platform::Impl {
   WorkloadPlan plan;
   std::unique_ptr<hw::IKernelSource> kernel;  // vector_update's (or its replay)
   DataOracle oracle;
+  std::unique_ptr<AccessFanout> fanout;  // the SMs' observer
   bridge::IrqController irq;
   bridge::RootComplex root;
   bridge::PcieLink link;
@@ -61,6 +64,7 @@ struct Platform::Impl {
   bridge::ScLock lock;
   host::GpuDriver driver;
   bridge::DriverThread driver_thread;
+  HostRamWatch ram_watch;  // host.ram running out stops the run (sim/host_ram.h)
   std::unique_ptr<CpuProcess> cpu;    // vector_update
   std::unique_ptr<HostProgram> prog;  // program
   Stats stats;

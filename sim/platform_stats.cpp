@@ -162,8 +162,34 @@ void Platform::Impl::register_stats() {
       {"invalidate_callbacks", &ds.s_invalidate_callbacks, "mmu-notifier callbacks received"},
       {"pages_unmapped", &ds.s_pages_unmapped, "device PTEs cleared by invalidation"},
       {"vram_alloc_failures", &ds.s_vram_alloc_failures, "pages left in system memory for lack of VRAM"},
-      {"pages_prefetched", &ds.s_pages_prefetched, "pages moved to VRAM ahead of a kernel (placement: device)"}};
+      {"pages_prefetched", &ds.s_pages_prefetched, "pages moved to VRAM ahead of a kernel (placement: device)"},
+      {"pages_faulted_in", &ds.s_pages_faulted_in, "pages moved to VRAM because they faulted"},
+      {"pages_prefetcher", &ds.s_pages_prefetcher, "pages the prefetcher moved to VRAM with faulted ones"},
+      {"pages_counter_migrated", &ds.s_pages_counter_migrated, "pages moved to VRAM on access-counter notifications"},
+      {"faults_throttled", &ds.s_faults_throttled, "faulted pages left unserviced by the thrashing throttle"},
+      {"faults_pinned", &ds.s_faults_pinned, "faulted pages mapped remotely because pinned by thrashing"},
+      {"throttled_stops", &ds.s_throttled_stops, "bottom halves ended by max_throttled_batches"},
+      {"put_reads", &ds.s_put_reads, "fault-buffer PUT register reads"},
+      {"buffer_flushes", &ds.s_buffer_flushes, "fault-buffer flushes before a replay (batch_flush)"},
+      {"entries_flushed", &ds.s_entries_flushed, "pending fault entries dropped by flushes"},
+      {"ac_interrupts", &ds.s_ac_interrupts, "access-counter interrupts serviced"},
+      {"ac_notifications", &ds.s_ac_notifications, "access-counter notifications read"}};
   for (const D& d : dstats) s.counter(std::string("driver.") + d.name, d.v, d.desc);
+  const host::ThrashingStats& ts = driver.thrashing_stats();
+  s.counter("driver.thrashing.events", &ts.s_events, "page migrations counted by thrashing detection");
+  s.counter("driver.thrashing.detected", &ts.s_detected, "pages found thrashing");
+  s.counter("driver.thrashing.throttled", &ts.s_throttled, "GPU faults throttled");
+  s.counter("driver.thrashing.pinned", &ts.s_pinned, "pin periods started");
+  s.counter("driver.thrashing.pinned_faults", &ts.s_pinned_faults, "GPU faults on pinned pages");
+  const host::BatchStageStats& bs = ds.batch;
+  for (size_t i = 0; i < host::kStageCount; ++i) {
+    const std::string n = host::stage_name(static_cast<host::Stage>(i));
+    s.value("driver.batch.stage_ns." + n, &bs.total_ns[i], "batch time in stage " + n + ", all batches");
+    s.histogram("driver.batch.stage." + n, &bs.per_batch[i], "ns per batch in stage " + n);
+  }
+  s.histogram("driver.batch.time_ns", &bs.batch_ns, "service time per fault batch, ns");
+  s.histogram("driver.batch.faults", &bs.batch_faults, "fault entries fetched per batch");
+  s.histogram("driver.batch.unique_pages", &bs.batch_unique_pages, "distinct pages per batch");
   s.counter("driver.pte_writes", &driver.page_table().s_pte_writes, "device PTEs written to VRAM");
   s.counter("driver.pde_writes", &driver.page_table().s_pde_writes, "directory entries written");
   s.counter("driver.big_pte_writes", &driver.page_table().s_big_pte_writes, "64 KiB PTEs written (set or cleared)");
@@ -182,6 +208,7 @@ void Platform::Impl::register_stats() {
   s.counter("host.migrate_to_ram", &mm.s_migrate_to_ram, "CPU faults on device-private pages (migrate_to_ram calls)");
   s.counter("host.notifier_invalidations", &mm.notifiers().s_invalidations, "mmu notifier events raised");
   s.counter("host.ram_allocs", &sys.phys.s_allocs, "system page allocations");
+  s.counter("host.ram_alloc_failures", &sys.phys.s_alloc_failures, "allocations host RAM could not satisfy (the run stops at the first)");
   s.counter("oracle.checks", &oracle.s_checks, "GPU line loads and CPU page reads compared with the oracle");
   s.counter("oracle.checked_bytes", &oracle.s_checked_bytes, "bytes compared");
   s.counter("oracle.mismatches", &oracle.s_mismatches, "loads that returned wrong data");

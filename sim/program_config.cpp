@@ -95,6 +95,7 @@ void kernel_step(ConfigReader k, StepSpec& s, uint64_t seed) {
   y.stride = k.bytes("stride", y.stride, 1, 1ull << 30);
   y.zipf_alpha = k.real("zipf_alpha", y.zipf_alpha, 0, 10);
   y.tile = static_cast<uint32_t>(k.u64("tile", y.tile, 4, 128));
+  y.accesses = k.u64("accesses", y.accesses, 0, 1ull << 40);
   k.finish();
 }
 

@@ -32,6 +32,15 @@ void Stats::derived(const std::string& path, std::function<double()> f, const st
   add(Entry{path, desc, nullptr, nullptr, std::move(f)});
 }
 
+void Stats::histogram(const std::string& path, const common::Histogram* h, const std::string& desc) {
+  derived(path + ".count", [h] { return double(h->count()); }, desc + ": samples");
+  derived(path + ".mean", [h] { return h->mean(); }, desc + ": mean");
+  derived(path + ".p50", [h] { return h->percentile(0.50); }, desc + ": median (within 3 %)");
+  derived(path + ".p90", [h] { return h->percentile(0.90); }, desc + ": 90th percentile (within 3 %)");
+  derived(path + ".p99", [h] { return h->percentile(0.99); }, desc + ": 99th percentile (within 3 %)");
+  derived(path + ".max", [h] { return h->max(); }, desc + ": maximum");
+}
+
 nlohmann::json Stats::Entry::json() const {
   if (u) return *u;
   const double x = d ? *d : f();

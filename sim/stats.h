@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/histogram.h"
+
 namespace hmmsim::sim {
 
 class Stats {
@@ -17,6 +19,8 @@ class Stats {
   void value(const std::string& path, const double* v, const std::string& desc);
   // Derived at dump time (rates, totals over components).
   void derived(const std::string& path, std::function<double()> f, const std::string& desc);
+  // A distribution: path.count, .mean, .p50, .p90, .p99 and .max.
+  void histogram(const std::string& path, const common::Histogram* h, const std::string& desc);
 
   nlohmann::json to_json() const;
   // Flat "path = value  # description" lines, sorted by path.

@@ -59,6 +59,13 @@ void TlmDeviceBus::wait_irq(uint32_t vector) {
   s_irq_wait_ns += (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
 }
 
+uint32_t TlmDeviceBus::wait_any_irq(uint32_t a, uint32_t b) {
+  const sc_time t0 = sc_core::sc_time_stamp();
+  const uint32_t v = m_irq.wait_any(a, b);
+  s_irq_wait_ns += (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
+  return v;
+}
+
 void ScLock::lock() {
   const sc_core::sc_process_handle me = sc_core::sc_get_current_process_handle();
   if (m_owner.valid() && m_owner == me)

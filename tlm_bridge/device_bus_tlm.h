@@ -30,6 +30,11 @@ class TlmDeviceBus : public sc_core::sc_module, public host::DeviceBus {
   void wait_irq(uint32_t vector) override;
   void cpu_work(double ns) override;
   uint64_t now_ps() const override { return sc_core::sc_time_stamp().value(); }
+  const void* context() const override {
+    return sc_core::sc_get_current_process_handle().get_process_object();
+  }
+  // Blocks until an MSI of either vector has landed; consumes it, returns its vector.
+  uint32_t wait_any_irq(uint32_t a, uint32_t b);
 
   uint64_t s_mmio_reads = 0, s_mmio_writes = 0, s_vram_write_bytes = 0, s_errors = 0;
   double s_cpu_ns = 0, s_mmio_wait_ns = 0, s_irq_wait_ns = 0;

@@ -1,5 +1,6 @@
 #include "tlm_bridge/driver_thread.h"
 
+#include "hwref/access_counter_regs.h"
 #include "hwref/gpu_regs.h"
 
 namespace hmmsim::bridge {
@@ -17,9 +18,13 @@ void DriverThread::run() {
   if (m_attach) m_attach();
   m_is_ready = true;
   m_ready.notify(sc_core::SC_ZERO_TIME);
+  // One bottom-half context: fault and access-counter servicing never
+  // interleave (UVM takes the VA space lock in both).
   for (;;) {
-    m_bus.wait_irq(hwref::kMsiVectorFault);
-    m_driver.service_faults();
+    if (m_bus.wait_any_irq(hwref::kMsiVectorFault, hwref::kMsiVectorAccessCounter) == hwref::kMsiVectorFault)
+      m_driver.service_faults();
+    else
+      m_driver.service_access_counters();
   }
 }
 

@@ -28,4 +28,24 @@ void IrqController::wait(unsigned vector) {
   }
 }
 
+unsigned IrqController::wait_any(unsigned a, unsigned b) {
+  auto& qa = m_pending.at(a);
+  auto& qb = m_pending.at(b);
+  for (;;) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    for (auto [v, q] : {std::pair<unsigned, std::deque<sc_core::sc_time>*>{a, &qa}, {b, &qb}})
+      if (!q->empty() && q->front() <= now) {
+        q->pop_front();
+        return v;
+      }
+    sc_core::sc_time next = sc_core::SC_ZERO_TIME;
+    for (auto* q : {&qa, &qb})
+      if (!q->empty() && (next == sc_core::SC_ZERO_TIME || q->front() - now < next)) next = q->front() - now;
+    if (next != sc_core::SC_ZERO_TIME)
+      sc_core::wait(next, m_events[a] | m_events[b]);
+    else
+      sc_core::wait(m_events[a] | m_events[b]);
+  }
+}
+
 }  // namespace hmmsim::bridge

@@ -16,6 +16,9 @@ class IrqController {
   void raise(unsigned vector, const sc_core::sc_time& delay);
   // Blocks the calling SC_THREAD until an MSI of `vector` has landed; consumes it.
   void wait(unsigned vector);
+  // Blocks until an MSI of `a` or `b` has landed; consumes it (`a` first
+  // when both have) and returns its vector.
+  unsigned wait_any(unsigned a, unsigned b);
   uint64_t s_raised = 0;
 
  private:

@@ -1,9 +1,12 @@
 #pragma once
 // A PCIe link between the host (root complex) and the GPU endpoint.
-// Each direction is a resource with its own busy-until time: payloads are
-// split into TLPs of max payload size, each carrying header/framing bytes;
-// non-posted reads send header-only requests one way and completions with
-// data the other way. Posted writes do not hold up their sender.
+// Each direction is a resource with its own busy-until time, moving TLP
+// bytes at PcieSpec::tlp_gbps(): payloads are split into TLPs at
+// mps-aligned boundaries, each carrying the overhead of its kind; non-posted
+// reads send header-only requests (mrrs-aligned) one way and completions
+// with the data the other way. Posted writes do not hold up their sender.
+// Flit Mode is charged as a fluid: a partly filled flit sent when the link
+// goes idle costs only its TLP bytes.
 #include <cstdint>
 
 #include <systemc>
@@ -11,19 +14,9 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-namespace hmmsim::bridge {
+#include "tlm_bridge/pcie_spec.h"
 
-struct PcieSpec {
-  uint32_t gen = 4;        // 1..6
-  uint32_t lanes = 16;     // 1, 2, 4, 8, 16
-  uint32_t mps = 256;      // max payload size, bytes
-  uint32_t mrrs = 512;     // max read request size, bytes
-  uint32_t tlp_overhead_bytes = 24;  // header 16 + sequence 2 + LCRC 4 + framing 2
-  double dllp_overhead = 0.03;       // ACK / flow-control DLLPs, fraction of link time
-  double latency_ns = 350;           // one-way flight + PHY/controller pipeline
-  // Raw bandwidth per direction in bytes/ns after line encoding.
-  double raw_gbps() const;
-};
+namespace hmmsim::bridge {
 
 struct LinkDirectionStats {
   uint64_t s_tlps = 0, s_payload_bytes = 0, s_wire_bytes = 0;
@@ -37,6 +30,7 @@ class PcieLink : public sc_core::sc_module {
   tlm_utils::simple_target_socket<PcieLink> up_target;       // device -> host requests
   tlm_utils::simple_initiator_socket<PcieLink> up_initiator;
 
+  // Throws std::invalid_argument naming the field if spec.validate() fails.
   PcieLink(sc_core::sc_module_name name, const PcieSpec& spec);
   const PcieSpec& spec() const { return m_spec; }
   // Stats of the link direction carrying data downstream / upstream.
@@ -47,9 +41,10 @@ class PcieLink : public sc_core::sc_module {
     double busy_until = 0;
     LinkDirectionStats* stats;
   };
-  // Occupies `d` with `tlps` TLPs carrying `payload` bytes from `at_ns`;
-  // returns when the last byte arrives at the other end.
-  double send(Dir& d, double at_ns, uint64_t payload, uint64_t tlps);
+  // Occupies `d` with `tlps` TLPs of `overhead` bytes each carrying
+  // `payload` bytes in all from `at_ns`; returns when the last byte arrives
+  // at the other end.
+  double send(Dir& d, double at_ns, uint64_t payload, uint64_t tlps, uint32_t overhead);
   void forward(bool downstream, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   void b_down(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { forward(true, t, delay); }
   void b_up(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { forward(false, t, delay); }
@@ -57,7 +52,7 @@ class PcieLink : public sc_core::sc_module {
   unsigned dbg_up(tlm::tlm_generic_payload& t) { return up_initiator->transport_dbg(t); }
 
   const PcieSpec m_spec;
-  const double m_bw;  // bytes per ns, after DLLP overhead
+  const double m_bw;  // TLP bytes per ns, after line code and DLLP overhead
   Dir m_down, m_up;
 };
 

@@ -22,6 +22,9 @@ struct DeviceBus {
   virtual void cpu_work(double ns) = 0;
   // Current simulated time, for latency statistics only.
   virtual uint64_t now_ps() const = 0;
+  // Identifies the calling driver context (thread), for statistics that
+  // must not mix two contexts; one context may always answer the same.
+  virtual const void* context() const { return nullptr; }
 };
 
 }  // namespace hmmsim::host

@@ -8,6 +8,10 @@
 #include <cstdint>
 
 #include "host/gpu_driver/eviction_policy.h"
+#include "host/gpu_driver/placement_policy.h"
+#include "host/gpu_driver/prefetch_policy.h"
+#include "host/gpu_driver/replay_policy.h"
+#include "host/gpu_driver/thrashing_policy.h"
 
 namespace hmmsim::host {
 
@@ -30,15 +34,11 @@ struct CopyEngineUse {
   double poll_ns = 200;         // CPU time per semaphore poll
 };
 
-enum class FaultPolicy : uint8_t {
-  Migrate,    // move faulted pages into VRAM, map them there
-  RemoteMap,  // map system memory over PCIe, never migrate
-};
-
 struct DriverSpec {
   uint32_t fault_buffer_entries = 1024;
   uint32_t batch_count = 256;
   uint32_t max_batches = 20;
+  uint32_t max_throttled_batches = 5;  // a bottom half ends after this many batches with throttled faults
   uint32_t tlb_inv_max_ranges = 4;
   // VRAM chunk per aligned VA range: pages migrated into one chunk are
   // physically contiguous, so full 64 KiB / 2 MiB ranges get large PTEs.
@@ -49,8 +49,12 @@ struct DriverSpec {
   // an atomic to them faults, and the page is migrated.
   bool sysmem_atomics = true;
   CopyEngineUse copy;  // how migrations use the GPU's copy engines
-  EvictionSpec eviction;  // which block gives VRAM back when an allocation fails
-  FaultPolicy policy = FaultPolicy::Migrate;
+  // The policy families, each chosen by name (see each header).
+  PlacementSpec placement;
+  PrefetchSpec prefetch;
+  EvictionSpec eviction;
+  ThrashingSpec thrashing;
+  ReplaySpec replay;
   DriverCosts costs;
 };
 

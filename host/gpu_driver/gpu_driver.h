@@ -1,10 +1,12 @@
 #pragma once
-// The HMM GPU driver: policy on top of the mechanism in host/mm and host/hmm.
-// It fetches replayable faults from the ring the GMMU writes in host memory,
-// coalesces and sorts them, services them per 2 MiB VA block (migrate to
-// VRAM or map system memory), builds device PTEs in VRAM, invalidates the
-// device TLBs and replays. It mirrors one process through an interval
-// notifier and owns its VRAM as device-private memory (migrate_to_ram).
+// The HMM GPU driver, on top of the mechanism in host/mm and host/hmm. The
+// class is the fault pipeline (fault_pipeline.cpp: fetch, coalesce, per
+// block service in block_service.cpp, invalidate, replay); every decision
+// is a policy object chosen by name, consulted at one point of that path:
+// thrashing and placement per faulted page, prefetch per block, eviction
+// when VRAM runs out, replay per block/batch/bottom half. It mirrors one
+// process through an interval notifier and owns its VRAM as device-private
+// memory (migrate_to_ram).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,11 +15,13 @@
 #include <vector>
 
 #include "host/common/lock.h"
+#include "host/gpu_driver/batch_stages.h"
 #include "host/gpu_driver/device_bus.h"
 #include "host/gpu_driver/device_page_table.h"
 #include "host/gpu_driver/driver_spec.h"
 #include "host/gpu_driver/copy_engines.h"
 #include "host/gpu_driver/vram_allocator.h"
+#include "host/gpu_driver/va_block.h"
 #include "host/gpu_driver/vram_chunks.h"
 #include "host/hmm/migrate.h"
 #include "host/hmm/range_fault.h"
@@ -25,8 +29,6 @@
 #include "hwref/gpu_regs.h"
 
 namespace hmmsim::host {
-
-constexpr uint64_t kBlockBytes = 2ull << 20;  // UVM VA block: the unit of fault service and eviction
 
 struct DriverStats {
   uint64_t s_interrupts = 0;
@@ -51,12 +53,24 @@ struct DriverStats {
   uint64_t s_evictions = 0;              // blocks whose VRAM pages went back to system memory
   uint64_t s_pages_evicted = 0;
   uint64_t s_evict_no_host_memory = 0;   // pages that stayed in VRAM: no system page for them
-  uint64_t s_prefetch_blocks_resident = 0;  // prefetched 2 MiB blocks that were resident already  // pages found already mapped just so (no write, no invalidate)  // acknowledgement reads that found the invalidate still running
+  uint64_t s_prefetch_blocks_resident = 0;  // prefetched 2 MiB blocks that were resident already
+  uint64_t s_pages_faulted_in = 0;     // pages moved to VRAM because they faulted
+  uint64_t s_pages_prefetcher = 0;     // pages the prefetcher moved with them
+  uint64_t s_pages_counter_migrated = 0;  // pages moved on an access-counter notification
+  uint64_t s_faults_throttled = 0;     // faulted pages left unserviced by the thrashing policy
+  uint64_t s_faults_pinned = 0;        // faulted pages mapped remotely because pinned
+  uint64_t s_throttled_stops = 0;      // bottom halves ended by too many throttled batches
+  uint64_t s_put_reads = 0;            // PUT register reads
+  uint64_t s_buffer_flushes = 0;       // fault-buffer flushes before a replay
+  uint64_t s_entries_flushed = 0;      // pending entries dropped by them
+  uint64_t s_ac_interrupts = 0;        // access-counter interrupts serviced
+  uint64_t s_ac_notifications = 0;     // access-counter notifications read
   uint64_t s_replays = 0;
   uint64_t s_invalidate_callbacks = 0;
   uint64_t s_pages_unmapped = 0;
   uint64_t s_vram_alloc_failures = 0;
   uint64_t s_pages_prefetched = 0;  // moved to VRAM by prefetch_to_device
+  BatchStageStats batch;            // per-stage service time of fault batches
 };
 
 class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
@@ -74,9 +88,13 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void detach();
 
   // Placement hint for a VA range, like cudaMemAdvise(SetPreferredLocation):
-  // pages preferring the host are mapped over PCIe, never migrated.
-  void set_preferred_host(uint64_t start, uint64_t end);
-  bool prefers_host(uint64_t va) const;
+  // pages preferring the host are mapped over PCIe, never migrated; pages
+  // preferring the device migrate whatever the placement policy; None
+  // clears the hint.
+  void set_preferred_location(uint64_t start, uint64_t end, PreferredLocation where);
+  PreferredLocation preferred_location(uint64_t va) const;
+  void set_preferred_host(uint64_t start, uint64_t end) { set_preferred_location(start, end, PreferredLocation::Host); }
+  bool prefers_host(uint64_t va) const { return preferred_location(va) == PreferredLocation::Host; }
 
   // Like cudaMemPrefetchAsync to the GPU: migrates the pages of [start,
   // end) into VRAM and maps them, so that kernels find them resident (a
@@ -86,6 +104,13 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   // Bottom half: fetch -> coalesce -> service per block -> invalidate ->
   // replay, repeated until the ring is empty or max_batches ran.
   void service_faults();
+  // Bottom half of the access-counter interrupt: reads the notifications
+  // and migrates the regions they name (placement access_counter).
+  void service_access_counters();
+  // The GPU accessed `va` (the simulator reports every access only to
+  // eviction policies that ask for it: wants_gpu_accesses()).
+  bool wants_gpu_accesses() const { return m_evict->wants_accesses(); }
+  void note_gpu_access(uint64_t va) { m_evict->on_access(va); }
 
   // IMmuIntervalNotifierOps: drop device PTEs of the range, flush the TLB.
   bool invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint64_t cur_seq) override;
@@ -94,6 +119,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void page_free(Pfn pfn) override;
 
   const DriverStats& stats() const { return m_stats; }
+  const ThrashingStats& thrashing_stats() const { return m_thrash->stats(); }
   const DevicePageTable& page_table() const { return m_pt; }
   const VramAllocator& vram() const { return m_vram; }
   const VramChunks& chunks() const { return m_chunks; }
@@ -106,22 +132,39 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
     uint64_t first_ps;
   };
   using FaultSet = std::map<uint64_t, PendingFault>;  // page VA -> strongest access
+  // One page of a run the block service makes accessible.
+  struct PageReq {
+    bool write = false;    // map writable (the access needs it)
+    bool faulted = false;  // a fault asked for it (else the prefetcher did)
+  };
+  enum class Origin : uint8_t { Fault, Prefetcher, Counter, Api };
 
-  uint32_t fetch_batch(FaultSet& out);
+  // fault_pipeline.cpp
+  BatchSummary fetch_batch(FaultSet& out);
+  uint32_t read_put();
+  void flush_fault_buffer(FlushMode mode);
+  void replay();
+  Stage mark(Stage s) { return m_clock.mark(s, m_bus.now_ps(), m_bus.context()); }
+  // block_service.cpp
   void service_block(const std::vector<std::pair<uint64_t, PendingFault>>& faulted);
-  void service_run(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
-  void migrate_to_vram(uint64_t start, uint64_t end);
-  // Eviction (gpu_driver_evict.cpp): frees VRAM by moving a victim block's
-  // pages back to system memory; false when no block other than `exclude`
-  // has any to give.
-  bool evict_one(uint64_t exclude);
-  uint64_t evict_block(uint64_t block);
+  void service_run(uint64_t start, const std::vector<PageReq>& pages, bool to_vram, bool need_local);
+  PageMask resident_in_block(uint64_t block) const;
+  PageMask readable_in_block(uint64_t block) const;
+  void migrate_to_vram(uint64_t start, uint64_t end, Origin why, const std::vector<PageReq>* pages = nullptr);
+  // Eviction (gpu_driver_evict.cpp): frees VRAM by moving a victim's pages
+  // back to system memory; false when no block other than `exclude` (and,
+  // with spare_batch, the blocks of the batch being serviced) has any.
+  bool evict_one(uint64_t exclude, bool spare_batch);
+  uint64_t evict_range(uint64_t va, uint64_t bytes);
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
   uint64_t frame_for(uint64_t va);
   bool ensure_tables(uint64_t start, uint64_t end);  // evicting if VRAM is full
   void track_resident(Pfn devpfn, uint64_t va);
+  void untrack_resident(Pfn devpfn);
   enum class MirrorResult { Mapped, Raced, Failed };
-  MirrorResult mirror(uint64_t start, const std::vector<bool>& write, size_t n, bool need_local = false);
+  MirrorResult mirror(uint64_t start, const std::vector<PageReq>& pages, bool need_local = false);
+  // access_counter_service.cpp
+  Status init_access_counters();
   void cancel(uint64_t va);
   void queue_tlb_invalidate(uint64_t va, uint64_t pages);
   // Caller holds m_lock (as do all multi-register BAR0 sequences).
@@ -140,18 +183,34 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   DevicePageTable m_pt;
   CopyEngines m_ce;
   std::unique_ptr<IEvictionPolicy> m_evict;
-  std::map<uint64_t, std::set<Pfn>> m_block_pages;  // 2 MiB block -> its VRAM pages
-  std::unordered_map<Pfn, uint64_t> m_page_block;   // VRAM page -> its block
+  std::unique_ptr<IPrefetchPolicy> m_prefetch;
+  std::unique_ptr<IReplayPolicy> m_replay;
+  std::unique_ptr<IThrashingPolicy> m_thrash;
+  std::unique_ptr<IPlacementPolicy> m_place;
+  // VRAM pages by VA (a VA may have two: a COW copy of a device page).
+  std::set<std::pair<uint64_t, Pfn>> m_resident;
+  std::unordered_map<Pfn, uint64_t> m_page_va;  // VRAM page -> its VA
+  StageClock m_clock;
+  bool m_batch_throttled = false;
+  bool m_evicted_since_replay = false;  // pauses prefetching under pressure
+  std::set<uint64_t> m_batch_blocks;  // 2 MiB blocks serviced since the last replay  // the batch being serviced left a fault throttled
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;
   MmuIntervalNotifier* m_notifier = nullptr;
   Pfn m_ring_pfn = kNoPfn;
   uint64_t m_ring_pages = 0;
   uint32_t m_get = 0;
+  uint32_t m_cached_put = 0;  // PUT as last read: re-read only when GET catches up
+  Pfn m_ac_ring_pfn = kNoPfn;
+  uint32_t m_ac_get = 0;
   uint32_t m_inv_seq = 0;    // TLB invalidates issued (the device acknowledges each)
   uint32_t m_inv_scope = 0;  // last value written to the scope register
   std::vector<std::pair<uint64_t, uint64_t>> m_inv;  // pending TLB invalidates (va, pages)
-  std::map<uint64_t, uint64_t> m_host_pref;          // disjoint ranges: start -> end
+  struct Hint {
+    uint64_t end;
+    PreferredLocation where;
+  };
+  std::map<uint64_t, Hint> m_pref;  // disjoint ranges: start -> (end, location)
   DriverStats m_stats;
 };
 

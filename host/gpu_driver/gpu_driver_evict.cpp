@@ -13,39 +13,58 @@ namespace hmmsim::host {
 using hwref::CeDir;
 
 void GpuDriver::track_resident(Pfn devpfn, uint64_t va) {
-  const uint64_t block = va & ~(kBlockBytes - 1);
-  auto& pages = m_block_pages[block];
-  if (pages.empty()) m_evict->on_resident(block);
-  pages.insert(devpfn);
-  m_page_block[devpfn] = block;
+  // The policy hears of a VA once, however many VRAM pages (COW copies) it has.
+  auto next = m_resident.lower_bound({va, 0});
+  if (next == m_resident.end() || next->first != va) m_evict->on_resident(va);
+  m_resident.insert({va, devpfn});
+  m_page_va[devpfn] = va;
+}
+
+void GpuDriver::untrack_resident(Pfn devpfn) {
+  auto it = m_page_va.find(devpfn);
+  if (it == m_page_va.end()) return;
+  const uint64_t va = it->second;
+  m_page_va.erase(it);
+  m_resident.erase({va, devpfn});
+  auto other = m_resident.lower_bound({va, 0});
+  if (other == m_resident.end() || other->first != va) m_evict->on_released(va);
 }
 
 uint64_t GpuDriver::frame_for(uint64_t va) {
   uint64_t pa = m_chunks.frame_for(va);
-  while (pa == VramAllocator::kNone && evict_one(va & ~(kBlockBytes - 1))) pa = m_chunks.frame_for(va);
+  while (pa == VramAllocator::kNone && evict_one(block_of(va), true)) pa = m_chunks.frame_for(va);
   return pa;
 }
 
 bool GpuDriver::ensure_tables(uint64_t start, uint64_t end) {
+  // Tables first spare the batch's other blocks, then take from them too: a
+  // page the table cannot map would be a fatal fault, a data page left in
+  // system memory is only mapped remotely.
   while (!m_pt.ensure_tables(start, end))
-    if (!evict_one(start & ~(kBlockBytes - 1))) return false;
+    if (!evict_one(block_of(start), true) && !evict_one(block_of(start), false)) return false;
   return true;
 }
 
-bool GpuDriver::evict_one(uint64_t exclude) {
-  // A victim that frees nothing (its pages are pinned, or there is no
-  // system memory for them) leaves the policy's list, so this ends.
-  while (auto v = m_evict->victim(exclude)) {
-    if (evict_block(*v)) return true;
-    m_evict->on_empty(*v);
+bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch) {
+  // Pages a batch has just made resident stay until its replay: evicting
+  // them first would leave warps whose accesses span more blocks than VRAM
+  // holds faulting forever. A victim that frees nothing (its pages are
+  // pinned, or there is no system memory for them) is forgotten by the
+  // policy, so this ends.
+  auto excluded = [&](uint64_t b) { return b == exclude || (spare_batch && m_batch_blocks.count(b)); };
+  while (auto v = m_evict->victim_outside(excluded)) {
+    if (evict_range(v->va, v->bytes)) return true;
+    for (uint64_t a = v->va; a < v->va + v->bytes; a += kPageSize) m_evict->on_released(a);
   }
   return false;
 }
 
-uint64_t GpuDriver::evict_block(uint64_t block) {
-  auto it = m_block_pages.find(block);
-  if (it == m_block_pages.end()) return 0;
-  std::vector<Pfn> pfns(it->second.begin(), it->second.end());  // sorted
+uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
+  std::vector<Pfn> pfns;
+  for (auto it = m_resident.lower_bound({va, 0}); it != m_resident.end() && it->first < va + bytes; ++it)
+    pfns.push_back(it->second);
+  if (pfns.empty()) return 0;
+  std::sort(pfns.begin(), pfns.end());
   // One device migration per run of consecutive pfns.
   std::vector<MigrateDevice> ms;
   for (size_t i = 0; i < pfns.size();) {
@@ -56,11 +75,13 @@ uint64_t GpuDriver::evict_block(uint64_t block) {
     i = j;
   }
   std::vector<CopyRun> runs;
+  bool host_full = false;  // after one failed allocation, the rest would fail too
   for (MigrateDevice& m : ms)
     for (size_t k = 0; k < m.src.size(); ++k) {
       if (!(m.src[k] & kMigratePfnMigrate)) continue;
-      const Pfn d = m_sys.phys.alloc();
+      const Pfn d = host_full ? kNoPfn : m_sys.phys.alloc();
       if (d == kNoPfn) {
+        host_full = true;
         ++m_stats.s_evict_no_host_memory;  // stays in VRAM
         continue;
       }
@@ -68,14 +89,27 @@ uint64_t GpuDriver::evict_block(uint64_t block) {
       runs.push_back({CeDir::DeviceToHost, vram_pa_of(m.start_pfn + k), PhysMem::pa(d), kPageSize});
     }
   m_bus.cpu_work(m_spec.costs.per_page_ns * runs.size());
+  const Stage prev = mark(Stage::Copy);
   copy(runs);
+  mark(prev);
   uint64_t moved = 0;
+  const uint64_t now = m_bus.now_ps();
   for (MigrateDevice& m : ms) {
     migrate_device_pages(m_sys, m);
-    for (size_t k = 0; k < m.src.size(); ++k) moved += (m.src[k] & kMigratePfnMigrate) && (m.dst[k] & kMigratePfnValid);
+    for (size_t k = 0; k < m.src.size(); ++k)
+      if ((m.src[k] & kMigratePfnMigrate) && (m.dst[k] & kMigratePfnValid)) {
+        ++moved;
+        // Unlike UVM, an eviction counts for thrashing detection: a page
+        // evicted and faulted back again and again (accesses spanning more
+        // blocks than VRAM holds) is thrashing, and pinning it remotely is
+        // what lets the warps that need it make progress.
+        auto it = m_page_va.find(m.start_pfn + k);
+        if (it != m_page_va.end()) m_thrash->on_migration(it->second, Processor::Cpu, now);
+      }
     migrate_device_finalize(m_sys, m);  // the device pages' last references go: page_free
   }
   if (moved) {
+    m_evicted_since_replay = true;
     ++m_stats.s_evictions;
     m_stats.s_pages_evicted += moved;
     m_stats.s_pages_to_sysmem += moved;

@@ -27,13 +27,19 @@ Pfn PhysMem::alloc() {
     --m_fail_next;
     return kNoPfn;
   }
-  if (m_free.empty()) return kNoPfn;
+  if (m_free.empty()) return out_of_memory(1);
   Pfn pfn = m_free.back();
   m_free.pop_back();
   m_ref[pfn] = 1;
   m_data.clear(pfn);  // reads as zeros
   ++s_allocs;
   return pfn;
+}
+
+Pfn PhysMem::out_of_memory(uint64_t frames) {
+  ++s_alloc_failures;
+  if (m_oom) m_oom(frames);
+  return kNoPfn;
 }
 
 Pfn PhysMem::take_run(Pfn first, uint64_t n) {
@@ -64,7 +70,7 @@ Pfn PhysMem::alloc_contiguous(uint64_t n) {
       return first;
     }
   }
-  return kNoPfn;
+  return out_of_memory(n);
 }
 
 Pfn PhysMem::alloc_huge() {

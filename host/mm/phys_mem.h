@@ -2,6 +2,8 @@
 // System RAM: page frames with reference counts and contents in the run's
 // data mode (common/page_store.h): a frame never written reads as zeros.
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "common/page_store.h"
@@ -33,6 +35,15 @@ class PhysMem {
   Pfn alloc_huge();
   // Makes the next `n` allocations fail (fault injection for tests).
   void fail_next_allocs(uint32_t n) { m_fail_next = n; }
+  // Out of memory: called when alloc() finds no free frame, or
+  // alloc_contiguous() no run of free frames long enough, before kNoPfn is
+  // returned, with the frames asked for; as out_of_memory() calls the OOM
+  // notifier chain (register_oom_notifier).
+  // Not for alloc_huge(), whose callers fall back to 4 KiB pages (THP), nor
+  // for injected failures. The callee may not allocate or free frames.
+  using OomNotifier = std::function<void(uint64_t frames)>;
+  void set_oom_notifier(OomNotifier fn) { m_oom = std::move(fn); }
+  uint64_t used_frames() const { return frames() - free_frames(); }  // the zero page included
   void get(Pfn pfn);
   // Drops one reference; the frame returns to the free list at zero.
   void put(Pfn pfn);
@@ -51,13 +62,16 @@ class PhysMem {
 
   uint64_t s_allocs = 0;
   uint64_t s_frees = 0;
+  uint64_t s_alloc_failures = 0;  // alloc() / alloc_contiguous() refused for want of free frames
 
  private:
   std::vector<uint32_t> m_ref;
   common::PageStore m_data;
   std::vector<Pfn> m_free;  // LIFO, lowest frame first when fresh: deterministic
   uint32_t m_fail_next = 0;
+  OomNotifier m_oom;
   Pfn take_run(Pfn first, uint64_t n);
+  Pfn out_of_memory(uint64_t frames);
 };
 
 }  // namespace hmmsim::host

@@ -48,8 +48,20 @@ inline std::vector<uint8_t> pattern(uint8_t seed) {
   return v;
 }
 
+// The pipeline as these tests knew it before the policy families: no
+// prefetching, no thrashing response, a replay after each batch without a
+// fault-buffer flush. Policy behaviour has tests of its own
+// (test_policy_contracts.cpp, test_eviction_policy.cpp, test_policies.cpp).
+inline DriverSpec unit_spec() {
+  DriverSpec s;
+  s.prefetch.impl = "none";
+  s.thrashing.impl = "none";
+  s.replay.impl = "batch";
+  return s;
+}
+
 struct Rig {
-  explicit Rig(DriverSpec spec = DriverSpec{}, uint64_t vram = 16ull << 20, uint64_t frames = 2048)
+  explicit Rig(DriverSpec spec = unit_spec(), uint64_t vram = 16ull << 20, uint64_t frames = 2048)
       : sys(frames), bus(sys.phys, vram) {
     drv = std::make_unique<GpuDriver>(sys, bus, lock, spec, vram);
     mm = std::make_unique<AddressSpace>(sys);

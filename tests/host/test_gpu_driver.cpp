@@ -415,7 +415,7 @@ TEST(GpuDriver, FaultsAcrossBlocksAndRunsAreServicedSeparately) {
 }
 
 TEST(GpuDriver, TooManyInvalidateRangesBecomeAFullFlush) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   Rig r(spec);
   ASSERT_TRUE(r.start());
   r.map(0, 16);
@@ -442,7 +442,7 @@ TEST(GpuDriver, TooManyInvalidateRangesBecomeAFullFlush) {
 // ---- fetch ----------------------------------------------------------------
 
 TEST(GpuDriver, BatchesAndRingWrapAround) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   spec.fault_buffer_entries = 8;
   spec.batch_count = 3;
   Rig r(spec);
@@ -469,7 +469,7 @@ TEST(GpuDriver, BatchesAndRingWrapAround) {
 }
 
 TEST(GpuDriver, MaxBatchesLeavesTheRestForTheNextInterrupt) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   spec.batch_count = 2;
   spec.max_batches = 2;
   Rig r(spec);
@@ -520,8 +520,8 @@ TEST(GpuDriver, FetchStopsAtAnEntryThatHasNotLanded) {
 // ---- remote-map policy ----------------------------------------------------
 
 TEST(GpuDriver, RemoteMapPolicyMapsSystemMemory) {
-  DriverSpec spec;
-  spec.policy = FaultPolicy::RemoteMap;
+  DriverSpec spec = unit_spec();
+  spec.placement.impl = "remote_map";
   Rig r(spec);
   ASSERT_TRUE(r.start());
   r.map(0, 8);

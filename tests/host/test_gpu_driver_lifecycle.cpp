@@ -132,7 +132,7 @@ TEST(GpuDriver, ProcessExitWithPagesInVramReturnsThemToTheDriver) {
 // ---- interrupts, overflow, retries, placement hints ------------------------
 
 TEST(GpuDriver, FaultInterruptIsRearmedAndRefiresWhileEntriesRemain) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   spec.batch_count = 2;
   spec.max_batches = 1;
   Rig r(spec);
@@ -158,7 +158,7 @@ TEST(GpuDriver, FaultInterruptIsRearmedAndRefiresWhileEntriesRemain) {
 }
 
 TEST(GpuDriver, RingOverflowIsClearedAndReplayed) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   spec.fault_buffer_entries = 4;
   Rig r(spec);
   ASSERT_TRUE(r.start());
@@ -179,8 +179,8 @@ TEST(GpuDriver, RingOverflowIsClearedAndReplayed) {
 }
 
 TEST(GpuDriver, RemoteWriteToZeroPageRetriesAfterItsOwnCow) {
-  DriverSpec spec;
-  spec.policy = FaultPolicy::RemoteMap;
+  DriverSpec spec = unit_spec();
+  spec.placement.impl = "remote_map";
   Rig r(spec);
   ASSERT_TRUE(r.start());
   r.map(0, 2);
@@ -260,8 +260,8 @@ TEST(GpuDriver, NestedPreferredHostRangesStillCoverTheOuterRange) {
 TEST(GpuDriver, InvalidatingAWritableRemoteMappingMarksThePageDirty) {
   // DMA writes set no CPU dirty bit: the driver reports the pages it had
   // mapped writable before the mapping goes (the seeds' dirty-range helper).
-  DriverSpec spec;
-  spec.policy = FaultPolicy::RemoteMap;
+  DriverSpec spec = unit_spec();
+  spec.placement.impl = "remote_map";
   Rig r(spec);
   ASSERT_TRUE(r.start());
   r.map(0, 4);

@@ -13,10 +13,10 @@ constexpr uint64_t k2M = 2ull << 20;
 // PD2, PD1, PD0 and the PT at VRAM 0x1000..0x4000 (the root is at 0).
 constexpr uint64_t kPd0 = 0x3000;
 
-DriverSpec chunked(uint64_t chunk, FaultPolicy policy = FaultPolicy::Migrate) {
-  DriverSpec s;
+DriverSpec chunked(uint64_t chunk, const char* placement = "migrate") {
+  DriverSpec s = unit_spec();
   s.vram_chunk_bytes = chunk;
-  s.policy = policy;
+  s.placement.impl = placement;
   return s;
 }
 
@@ -256,7 +256,7 @@ TEST(GpuDriverTranslation, ImmediateAcknowledgementNeedsOneRead) {
 // ---- atomics to system memory -------------------------------------------------
 
 TEST(GpuDriverTranslation, WithoutSysmemAtomicsRemoteMappingsAreAtomicDisabled) {
-  DriverSpec spec = chunked(P, FaultPolicy::RemoteMap);
+  DriverSpec spec = chunked(P, "remote_map");
   spec.sysmem_atomics = false;
   Rig r(spec);
   ASSERT_TRUE(r.start());
@@ -294,7 +294,7 @@ TEST(GpuDriverTranslation, WithoutSysmemAtomicsRemoteMappingsAreAtomicDisabled) 
 }
 
 TEST(GpuDriverTranslation, WithSysmemAtomicsAnAtomicIsMappedRemote) {
-  DriverSpec spec = chunked(P, FaultPolicy::RemoteMap);
+  DriverSpec spec = chunked(P, "remote_map");
   spec.sysmem_atomics = true;
   Rig r(spec);
   ASSERT_TRUE(r.start());
@@ -313,7 +313,7 @@ TEST(GpuDriverTranslation, WithSysmemAtomicsAnAtomicIsMappedRemote) {
 }
 
 TEST(GpuDriverTranslation, AtomicOverridesAHostPreferredLocation) {
-  DriverSpec spec;  // Migrate policy
+  DriverSpec spec = unit_spec();  // Migrate policy
   spec.sysmem_atomics = false;
   Rig r(spec);
   ASSERT_TRUE(r.start());
@@ -335,7 +335,7 @@ TEST(GpuDriverTranslation, AtomicOverridesAHostPreferredLocation) {
 }
 
 TEST(GpuDriverTranslation, OnlyTheAtomicPagesOfARunMigrate) {
-  DriverSpec spec = chunked(P, FaultPolicy::RemoteMap);
+  DriverSpec spec = chunked(P, "remote_map");
   spec.sysmem_atomics = false;
   Rig r(spec);
   ASSERT_TRUE(r.start());
@@ -363,9 +363,9 @@ TEST(GpuDriverTranslation, OnlyTheAtomicPagesOfARunMigrate) {
 // the driver cancels it (a fatal fault the run reports) instead of mapping
 // it remote again, atomic-disabled, to refault on every replay.
 TEST(GpuDriverTranslation, AtomicWithNoVramLeftIsCancelledNotRemapped) {
-  DriverSpec spec;
+  DriverSpec spec = unit_spec();
   spec.sysmem_atomics = false;
-  spec.policy = FaultPolicy::RemoteMap;
+  spec.placement.impl = "remote_map";
   // Just enough VRAM for the page-table levels: no data frame is left.
   Rig r(spec, 5 * P);
   ASSERT_TRUE(r.start());

@@ -222,3 +222,33 @@ TEST(PhysMem, PhysicalAddresses) {
   EXPECT_EQ(PhysMem::pfn_of(3 * 4096 + 4095), 3u);
   EXPECT_EQ(PhysMem::pfn_of(PhysMem::pa(123456)), 123456u);
 }
+
+TEST(PhysMem, OutOfMemoryIsCountedAndNotified) {
+  PhysMem m(4);  // 3 frames besides the zero page
+  std::vector<uint64_t> asked;
+  m.set_oom_notifier([&](uint64_t frames) {
+    asked.push_back(frames);
+    EXPECT_EQ(m.free_frames(), frames == 1 ? 0u : 1u);  // called before kNoPfn goes back
+  });
+  EXPECT_EQ(m.alloc_contiguous(2), 1u);
+  EXPECT_EQ(m.used_frames(), 3u);  // the zero page counts
+  EXPECT_EQ(m.alloc_contiguous(2), kNoPfn);
+  EXPECT_EQ(m.alloc(), 3u);
+  EXPECT_EQ(m.alloc(), kNoPfn);
+  EXPECT_EQ(asked, (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(m.s_alloc_failures, 2u);
+  // Not out of memory: a THP allocation falls back to 4 KiB pages, and an
+  // injected failure is a test's doing.
+  EXPECT_EQ(m.alloc_huge(), kNoPfn);
+  m.put(3);
+  m.fail_next_allocs(1);
+  EXPECT_EQ(m.alloc(), kNoPfn);
+  EXPECT_EQ(asked.size(), 2u);
+  EXPECT_EQ(m.s_alloc_failures, 2u);
+  // Without a notifier the failure is only counted.
+  m.set_oom_notifier(nullptr);
+  EXPECT_EQ(m.alloc(), 3u);
+  EXPECT_EQ(m.alloc(), kNoPfn);
+  EXPECT_EQ(m.s_alloc_failures, 3u);
+  EXPECT_EQ(m.used_frames(), 4u);
+}

@@ -84,14 +84,11 @@ TEST(BadInput, MachineTooLargeOrTooSmallIsABadConfig) {
                            " --set gpu.sms=1024 --set gpu.tlb.l1.entries=65536 --set gpu.tlb.l1.ways=0 -q");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("--set: gpu.tlb.l1.entries"), std::string::npos) << r.out;
-  // 2 GiB of buffers (no cap on instructions any more: warps stream them)
-  // still need host RAM to hold them.
-  r = run_hmmsim("run " + source("configs/default.yaml") + " --set workload.pages=262144 --set workload.access_bytes=4 -q");
+  r = run_hmmsim("run " + source("configs/default.yaml") + " --set gpu.vram.capacity=1MiB --set workload.pages=41000 -q");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("host.ram: too small for the workload's buffers"), std::string::npos) << r.out;
-  r = run_hmmsim("run " + source("configs/default.yaml") + " --set host.ram=1MiB -q");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("host.ram: too small"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--set: gpu.vram.capacity: too small for the device page tables"), std::string::npos) << r.out;
+  // host.ram is not a config check (pages in VRAM need none): running out
+  // of it is found while running, exit 1 (test_host_ram.cpp).
 }
 
 TEST(BadInput, DependentDefaultsFollowTheirKeys) {

@@ -2,7 +2,8 @@
 // writes) a uniformly random element. Addresses come from a hash of (seed,
 // CTA, warp, memory op, lane), so streams are independent of each other and
 // of the order they are drained in. One access per thread per element per
-// pass, as in a grid-stride loop.
+// pass, as in a grid-stride loop; or `accesses` lanes a pass, each at a
+// random element, to sample a large footprint sparsely.
 #include "workload/synthetic/kernel_base.h"
 
 namespace hmmsim::workload::synth {
@@ -12,16 +13,20 @@ class Random final : public SynthKernel {
  public:
   explicit Random(const SyntheticSpec& s) : SynthKernel(s) {
     add_array("data", s.footprint, true, s.write_ratio > 0);
-    launch(m_elems);
+    m_lanes = s.accesses ? s.accesses : m_elems;
+    launch(m_lanes);
   }
 
-  uint64_t warp_length(uint64_t cta, unsigned warp) const override { return gs_length(cta, warp, m_elems); }
+  uint64_t warp_length(uint64_t cta, unsigned warp) const override { return gs_length(cta, warp, m_lanes); }
 
   void emit(uint64_t cta, unsigned warp, uint64_t k, hw::WarpInstr& o) const override {
-    emit_gs(cta, warp, k, m_elems, true, o, [this](uint64_t c, unsigned w, unsigned lane, const Pos& p) {
+    emit_gs(cta, warp, k, m_lanes, true, o, [this](uint64_t c, unsigned w, unsigned lane, const Pos& p) {
       return m_spec.base_va + hash_of(m_spec.seed, kSaltAddr, c, w, p.mem, lane) % m_elems * m_spec.width;
     });
   }
+
+ private:
+  uint64_t m_lanes = 0;
 };
 
 }  // namespace

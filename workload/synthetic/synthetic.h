@@ -32,6 +32,7 @@ struct SyntheticSpec {
   uint64_t stride = 4096;           // strided: bytes between consecutive lanes
   double zipf_alpha = 1.0;          // graph: skew of page popularity (0 = uniform)
   uint32_t tile = 32;               // gemm_tiled: tile edge in elements
+  uint64_t accesses = 0;            // random: lanes per pass (0: one per element)
 };
 
 // Cap on the CTAs a kernel launches when grid.x is 0.
