@@ -23,8 +23,9 @@ struct RunOutput {
   std::string out;  // stdout and stderr together
 };
 
-inline RunOutput run_hmmsim(const std::string& args) {
-  const std::string cmd = "'" + std::string(HMMSIM_BINARY) + "' " + args + " 2>&1";
+// `out` is stdout and stderr together, or stderr alone with stderr_only.
+inline RunOutput run_hmmsim(const std::string& args, bool stderr_only = false) {
+  const std::string cmd = "'" + std::string(HMMSIM_BINARY) + "' " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
   RunOutput r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;

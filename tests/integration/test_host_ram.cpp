@@ -18,18 +18,7 @@ namespace {
 const std::string kDefault = HMMSIM_SOURCE_DIR "/configs/default.yaml";
 
 // Like run_hmmsim, but `out` is stderr alone (stdout is dropped).
-RunOutput run_stderr(const std::string& args) {
-  const std::string cmd = "'" + std::string(HMMSIM_BINARY) + "' " + args + " 2>&1 >/dev/null";
-  RunOutput r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+RunOutput run_stderr(const std::string& args) { return run_hmmsim(args, true); }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 

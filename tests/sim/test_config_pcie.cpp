@@ -3,6 +3,8 @@
 // values name file, line and key (exit 2 from the binary).
 #include <gtest/gtest.h>
 
+#include "parse_helpers.h"
+
 #include <filesystem>
 #include <string>
 
@@ -15,17 +17,8 @@ namespace {
 using bridge::CompletionSplit;
 using bridge::PcieEncoding;
 
-SimConfig parse_text(const std::string& yaml) { return parse_config(load_config_string(yaml, "t.yaml")); }
-
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_text(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError for:\n" << yaml;
-  return "(no error thrown)";
-}
+using hmmsim::sim::testing::error_of;
+using hmmsim::sim::testing::parse_text;
 
 TEST(ConfigPcie, ExplicitOverheadsKeepTheirMeaning) {
   const SimConfig c = parse_text("pcie:\n  gen: 3\n  tlp_overhead: 24\n  dllp_overhead: 0.03\n");

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parse_helpers.h"
+
 #include <functional>
 #include <string>
 
@@ -13,18 +15,8 @@ namespace {
 
 const std::string kDefaultFile = std::string(HMMSIM_SOURCE_DIR) + "/configs/default.yaml";
 
-SimConfig parse_text(const std::string& yaml) { return parse_config(load_config_string(yaml, "t.yaml")); }
-
-// parse_config of `yaml` must throw ConfigError; returns its what().
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_text(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError for:\n" << yaml;
-  return "(no error thrown)";
-}
+using hmmsim::sim::testing::error_of;
+using hmmsim::sim::testing::parse_text;
 
 std::string error_of_doc(const ConfigDoc& doc) {
   try {
