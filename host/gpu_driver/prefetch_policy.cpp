@@ -42,13 +42,17 @@ class UvmTree : public IPrefetchPolicy {
   PageMask select(const PrefetchQuery& q) const override {
     const PageMask big = widen_to_big_pages(q.faulted) & (q.eligible | q.faulted);
     const PageMask set = q.resident | q.faulted | big;
+    // Prefix counts: any subtree's population in O(1).
+    uint16_t before[kBlockPages + 1];
+    before[0] = 0;
+    for (size_t i = 0; i < kBlockPages; ++i) before[i + 1] = uint16_t(before[i] + set.test(i));
     PageMask want = big;
     for (size_t p = 0; p < kBlockPages; ++p) {
       if (!q.faulted.test(p)) continue;
       size_t best_first = p, best_n = 0;
       for (size_t n = 1; n <= kBlockPages; n *= 2) {
         const size_t first = p / n * n;
-        if (double(count_range(set, first, n)) > m_threshold * double(n)) best_first = first, best_n = n;
+        if (double(before[first + n] - before[first]) > m_threshold * double(n)) best_first = first, best_n = n;
       }
       if (best_n) want |= page_range(best_first, best_n);
     }
