@@ -89,6 +89,19 @@ INSTANTIATE_TEST_SUITE_P(Workloads, Oversubscribed,
                                   std::to_string(std::get<1>(info.param)) + "pct";
                          });
 
+TEST(Policies, OversubscribedWith2MiBChunksLosesNothing) {
+  // UVM's allocation unit: a 2 MiB VRAM chunk per VA block, whole resident
+  // blocks mapped by 2 MiB PTEs; eviction returns chunks whole.
+  for (const char* w : {"streaming", "stencil"})
+    for (int p : {0, 50, 200}) {
+      const ExpRun r = run_exp(std::string("chunk_") + w + std::to_string(p), w,
+                               vram_at(p) + " --set driver.vram_chunk=2MiB");
+      if (r.s.is_null()) continue;
+      const std::string what = p == 0 ? "driver.huge_pte_writes" : "driver.evictions";
+      EXPECT_GT(stat(r.s, what), 0) << w << " " << p;
+    }
+}
+
 TEST(Policies, RandomAccessIsSlowerAt50PercentOversubscription) {
   const ExpRun fits = run_exp("random_fits", "random", vram_at(0));
   const ExpRun over = run_exp("random_over", "random", vram_at(50));
