@@ -36,6 +36,7 @@ Experiment file format (YAML; <name> is the file name without .exp.yaml):
   table: [kernel_us, batches]  # one row per run: the axis labels, then these metrics
   table:                       # or transposed: one row per metric, one column per run
     transpose: true
+    label: stage               # header of the first column (default: metric)
     rows: [stage.fetch, stage.copy]
     total: true                # adds a sum row and each row's share of it
     extra: [batch_us_mean]     # rows after the total, without a share
@@ -45,9 +46,13 @@ Experiment file format (YAML; <name> is the file name without .exp.yaml):
     panels: workload
     groups: oversubscription
     series: prefetch
-  plot: {kind: line, x: batch_count, logx: 2, panels: [[faults_per_batch, unique_pages_mean], [batches]]}
-                               # x: an axis with numeric values; one subplot per metric list
-  plot: {kind: stacked_bar, metrics: [stage.fetch, stage.copy]}   # one bar per run
+    logy: true                 # optional: log y axis
+  plot: {kind: line, x: batch_count, series: gpu, logx: 2, panels: [[unique_pages_mean], [batches]]}
+                               # x: an axis with numeric values; series (optional): one line
+                               # per point; one subplot per metric list
+  plot: {kind: stacked_bar, metrics: [stage.fetch, stage.copy], panels: true}
+                               # one bar per run, metrics / 1000 (ylabel: ... to name them);
+                               # panels: true gives each bar its own subplot and y scale
   quick:                       # optional: the --quick subset, labels kept per axis;
     oversubscription: [0 %]    # experiments without `quick` do not run with --quick
 
@@ -102,6 +107,7 @@ METRICS = {
     "pages_prefetcher": ("prefetched", "driver.pages_prefetcher", 1, "%d"),
     "pages_evicted": ("evicted pages", "driver.pages_evicted", 1, "%d"),
     "evictions": ("evictions", "driver.evictions", 1, "%d"),
+    "pages_mapped_remote": ("mapped remote", "driver.pages_mapped_remote", 1, "%d"),
     "replays": ("replays", "driver.replays", 1, "%d"),
     "entries_flushed": ("entries flushed", "driver.entries_flushed", 1, "%d"),
     "faults_fetched": ("faults fetched", "driver.faults_fetched", 1, "%d"),
@@ -215,6 +221,7 @@ def load_experiment(path):
             check_metric(path, m)
     elif isinstance(t, dict) and t.get("transpose"):
         e["table"] = {"transpose": True, "rows": list(t.get("rows") or []), "total": bool(t.get("total")),
+                      "label": str(t.get("label", "metric")),
                       "extra": list(t.get("extra") or [])}
         for m in e["table"]["rows"] + e["table"]["extra"]:
             check_metric(path, m)
@@ -235,8 +242,12 @@ def load_experiment(path):
             if set(names) - set(roles):
                 raise ExpError("%s: grouped_bar: every axis needs a role (panels, groups, series)" % path)
         elif kind == "line":
-            if p.get("x") not in names or len(names) != 1:
-                raise ExpError("%s: line plot: x must name the experiment's only axis" % path)
+            if p.get("x") not in names:
+                raise ExpError("%s: line plot: x must name an axis" % path)
+            if p.get("series") is not None and p["series"] not in names:
+                raise ExpError("%s: line plot: series must name an axis" % path)
+            if set(names) - {p["x"], p.get("series")}:
+                raise ExpError("%s: line plot: every axis needs a role (x, series)" % path)
             for panel in p.get("panels") or []:
                 for m in panel:
                     check_metric(path, m)
@@ -390,7 +401,7 @@ def render_table(exp, results):
         return md_table(header, rows, [False] * len(exp["axes"]) + [True] * len(t["columns"]))
     cols = [run_label(exp, labels) for labels, _ in results]
     stage_rows = t["rows"]
-    header = ["metric"] + cols
+    header = [t["label"]] + cols
     rows = []
     totals = [sum(metric_value(run.stats, m) or 0 for m in stage_rows) for _, run in results]
     for m in stage_rows:
@@ -401,11 +412,11 @@ def render_table(exp, results):
             if t["total"] and v is not None and tot > 0:
                 cell += " (%.1f %%)" % (100.0 * v / tot)
             cells.append(cell)
-        rows.append([m] + cells)
+        rows.append([metric_info(m)[0]] + cells)
     if t["total"]:
         rows.append(["**total**"] + ["%.0f" % tot for tot in totals])
     for m in t["extra"]:
-        rows.append([m] + [fmt_metric(m, metric_value(run.stats, m)) for _, run in results])
+        rows.append([metric_info(m)[0]] + [fmt_metric(m, metric_value(run.stats, m)) for _, run in results])
     return md_table(header, rows, [False] + [True] * len(cols))
 
 
@@ -506,16 +517,24 @@ def plot_grouped_bar(plt, exp, results, p):
 
 
 def plot_line(plt, exp, results, p):
-    axis = exp["axes"][0]
+    axes = {a["name"]: a for a in exp["axes"]}
+    axis = axes[p["x"]]
     xs = [float(pt["value"] if pt["value"] is not None else pt["label"]) for pt in axis["points"]]
-    by_label = {labels[axis["name"]]: run for labels, run in results}
+    series = [pt["label"] for pt in axes[p["series"]]["points"]] if p.get("series") else [None]
+    by_label = {(labels.get(p.get("series")), labels[axis["name"]]): run for labels, run in results}
     panels = p.get("panels") or []
+    styles = ["-", "--", ":", "-."]
     fig, axs = plt.subplots(1, len(panels), figsize=(1.0 + 4.0 * len(panels), 3.8), squeeze=False)
     for ax, metrics in zip(axs[0], panels):
         for i, m in enumerate(metrics):
-            ys = [metric_value(by_label[pt["label"]].stats, m) for pt in axis["points"]]
-            ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker="o", ms=4, color="C%d" % i,
-                    label=metric_info(m)[0])
+            for j, s in enumerate(series):
+                ys = [metric_value(by_label[(s, pt["label"])].stats, m) for pt in axis["points"]]
+                name = metric_info(m)[0] if len(metrics) > 1 else None
+                if s is not None:
+                    name = s if name is None else "%s, %s" % (name, s)
+                ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker="o", ms=4,
+                        color="C%d" % (j if s is not None else i), ls=styles[i % len(styles)] if s is not None else "-",
+                        label=name)
         if p.get("logx"):
             ax.set_xscale("log", base=p["logx"])
         ax.set_xticks(xs)
@@ -525,8 +544,8 @@ def plot_line(plt, exp, results, p):
         ax.grid(True, alpha=0.3)
         if len(metrics) == 1:
             ax.set_ylabel(metric_info(metrics[0])[0])
-        else:
-            ax.legend(fontsize=8)
+        if len(metrics) > 1 or len(series) > 1:
+            ax.legend(fontsize=7)
     fig.suptitle(exp["title"])
     fig.tight_layout()
     return fig
@@ -535,19 +554,23 @@ def plot_line(plt, exp, results, p):
 def plot_stacked_bar(plt, exp, results, p):
     metrics = p.get("metrics") or []
     names = [run_label(exp, labels) for labels, _ in results]
-    fig, ax = plt.subplots(figsize=(2.5 + 1.6 * len(names), 4.6))
-    bottoms = [0.0] * len(names)
-    for i, m in enumerate(metrics):
-        ys = [(metric_value(run.stats, m) or 0) / 1e3 for _, run in results]
-        ax.bar(range(len(names)), ys, 0.6, bottom=bottoms, label=metric_info(m)[0], color="C%d" % (i % 10))
-        bottoms = [b + y for b, y in zip(bottoms, ys)]
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names)
-    ax.set_ylabel("µs per batch (mean)")
-    ax.grid(True, axis="y", alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title(exp["title"])
+    # panels: true gives each bar its own subplot and y scale
+    groups = [[i] for i in range(len(names))] if p.get("panels") else [list(range(len(names)))]
+    fig, axs = plt.subplots(1, len(groups), figsize=(2.4 + 1.9 * len(names), 4.6), squeeze=False)
+    for ax, idx in zip(axs[0], groups):
+        bottoms = [0.0] * len(idx)
+        for i, m in enumerate(metrics):
+            ys = [(metric_value(results[k][1].stats, m) or 0) / 1e3 for k in idx]
+            ax.bar(range(len(idx)), ys, 0.6, bottom=bottoms, label=metric_info(m)[0], color="C%d" % (i % 10))
+            bottoms = [b + y for b, y in zip(bottoms, ys)]
+        ax.set_xticks(range(len(idx)))
+        ax.set_xticklabels([names[k] for k in idx])
+        ax.set_xlim(-0.7, len(idx) - 0.3)
+        ax.grid(True, axis="y", alpha=0.3)
+    axs[0][0].set_ylabel(p.get("ylabel", "µs per batch (mean)"))
+    handles, labels = axs[0][-1].get_legend_handles_labels()
+    axs[0][-1].legend(handles[::-1], labels[::-1], fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(exp["title"])
     fig.tight_layout()
     return fig
 

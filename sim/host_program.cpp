@@ -47,6 +47,7 @@ bool HostProgram::body() {
       return false;
     }
     if (b.placement == Placement::Host) m_driver.set_preferred_host(b.va, b.va + b.bytes);
+    if (b.prefer_device) m_driver.set_preferred_location(b.va, b.va + b.bytes, host::PreferredLocation::Device);
   }
   if (!m_hooks.driver_is_ready()) sc_core::wait(m_hooks.driver_ready());
   m_threads_left = m_prog.threads.size();

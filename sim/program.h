@@ -40,6 +40,7 @@ struct BufferSpec {
   uint64_t va = 0;  // 0: placed after the previous buffer, 2 MiB aligned
   uint64_t bytes = 0;
   Placement placement = Placement::Managed;
+  bool prefer_device = false;  // preferred_location: device (cudaMemAdvise)
   Origin at;
 };
 
@@ -102,6 +103,7 @@ struct ProgramBuffer {
   std::string name;
   uint64_t va = 0, bytes = 0;
   Placement placement = Placement::Managed;
+  bool prefer_device = false;  // faults migrate it whatever driver.placement says
 };
 
 struct ProgramStep {

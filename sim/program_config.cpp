@@ -197,6 +197,15 @@ void parse_program(ConfigReader& r, ProgramSpec& out) {
     s.va = b.u64("va", 0, 0, (1ull << 47) - 4096);
     if (s.va % 4096) b.fail("va", "must be 4 KiB aligned");
     s.placement = placement(b, {"managed", "host", "device"});
+    // cudaMemAdvise(SetPreferredLocation): `host` is what placement host
+    // means; `device` makes faults migrate under any driver.placement.
+    const std::string pref = b.choice("preferred_location", "none", {"none", "host", "device"});
+    if (pref == "host" && s.placement == Placement::Managed) s.placement = Placement::Host;
+    if (pref == "host" && s.placement == Placement::Device)
+      b.fail("preferred_location", "host contradicts placement device");
+    s.prefer_device = pref == "device";
+    if (s.prefer_device && s.placement == Placement::Host)
+      b.fail("preferred_location", "device contradicts placement host");
     b.finish();
     out.buffers.push_back(s);
   }

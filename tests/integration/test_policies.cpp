@@ -140,6 +140,39 @@ TEST(Policies, AccessCounterMigrationMovesHotRegionsLater) {
   EXPECT_EQ(stat(remote.s, "driver.ac_notifications"), 0);
 }
 
+TEST(Policies, PreferredLocationDeviceMigratesUnderRemoteMap) {
+  const std::string cfg = write_config("pref_dev",
+                                       "run: {data: tag}\n"
+                                       "driver: {placement: {impl: remote_map}}\n"
+                                       "workload:\n"
+                                       "  kind: program\n"
+                                       "  buffers:\n"
+                                       "    - {name: a, bytes: 256KiB, preferred_location: device}\n"
+                                       "    - {name: b, bytes: 256KiB}\n"
+                                       "  steps:\n"
+                                       "    - cpu_write: a\n"
+                                       "    - cpu_write: b\n"
+                                       "    - kernel: {synthetic: streaming_read, buffer: a}\n"
+                                       "    - kernel: {synthetic: streaming_read, buffer: b}\n");
+  const std::string dir = fresh_dir("pref_dev_out");
+  const RunOutput r = run_hmmsim("run " + cfg + " -q --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto s = read_stats(dir);
+  EXPECT_EQ(stat(s, "kernels.k0.driver.pages_to_vram"), 64);  // a: all of it, by its hint
+  EXPECT_EQ(stat(s, "kernels.k1.driver.pages_to_vram"), 0);   // b: remote, by the policy
+  EXPECT_GT(stat(s, "kernels.k1.driver.pages_mapped_remote"), 0);
+  EXPECT_EQ(stat(s, "oracle.mismatches"), 0);
+  const std::string bad = write_config("pref_bad",
+                                       "workload:\n  kind: program\n  buffers:\n"
+                                       "    - {name: a, bytes: 64KiB, placement: host, preferred_location: device}\n"
+                                       "  steps:\n    - cpu_write: a\n");
+  const RunOutput e = run_hmmsim("run " + bad);
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.out.find(":4: workload.buffers[0].preferred_location: device contradicts placement host"),
+            std::string::npos)
+      << e.out;
+}
+
 // ---- replay ----------------------------------------------------------------
 
 TEST(Policies, ReplayPoliciesReplayWhenTheySay) {
