@@ -13,8 +13,9 @@ everything outside them is kept byte for byte), plus the plots
 docs/img/policies-<name>.png. Identical inputs give byte-identical output:
 no timestamps, no temporary paths, fixed float formats, PNGs without
 software metadata at a fixed dpi. A failed run (exit code, oracle mismatch,
-missing stats.json) stops the script with exit code 1 and names the run;
-its folder is kept.
+missing stats.json) fails the script: once all runs are done it names each
+failed run with its command and output, keeps the run folders, writes
+nothing and exits 1.
 
 Experiment file format (YAML; <name> is the file name without .exp.yaml):
 
@@ -22,9 +23,9 @@ Experiment file format (YAML; <name> is the file name without .exp.yaml):
   title: Prefetchers under oversubscription   # the section heading
   about: >-                    # markdown paragraph under the heading
     ...
-  set:                         # overrides for every run (hmmsim --set key=value);
-    config: streaming.yaml     # the pseudo-key `config` picks the workload YAML
-    driver.eviction.impl: fifo # (relative to configs/experiments/)
+  set:                         # overrides for every run (hmmsim --set key=value)
+    config: streaming.yaml     # pseudo-key: the workload YAML, relative to this file
+    driver.eviction.impl: fifo
   axes:                        # runs = product of the axes, first axis outermost
     - name: oversubscription   # column header and plot role name
       key: gpu.vram.capacity   # shorthand: one key, one value per point ...
@@ -303,8 +304,8 @@ def expand(exp, quick):
 
 
 class Run:
-    def __init__(self, sets):
-        self.config = os.path.join(EXP_DIR, str(sets["config"]))
+    def __init__(self, sets, base_dir):
+        self.config = os.path.normpath(os.path.join(base_dir, str(sets["config"])))
         if not os.path.isfile(self.config):
             raise ExpError("no workload config %s" % self.config)
         self.sets = sorted((k, set_value(v)) for k, v in sets.items() if k != "config")
@@ -434,7 +435,7 @@ def render(exps, per_exp, plotted, total_runs):
             out.append("")
         configs = []
         for _, run in results:
-            c = "`configs/experiments/%s`" % os.path.basename(run.config)
+            c = "`%s`" % os.path.relpath(run.config, ROOT)
             if c not in configs:
                 configs.append(c)
         common = " ".join("`--set %s=%s`" % (k, set_value(v)) for k, v in sorted(exp["set"].items()) if k != "config")
@@ -442,8 +443,8 @@ def render(exps, per_exp, plotted, total_runs):
             "%s (%s)" % (p["label"], " ".join("%s=%s" % (k, set_value(v)) for k, v in sorted(p["set"].items())))
             if any(set_value(v) != p["label"] for v in p["set"].values()) else p["label"]
             for p in a["points"])) for a in exp["axes"])
-        out.append("Definition `configs/experiments/%s.exp.yaml`: %s%s; %s." % (
-            exp["name"], ", ".join(configs), (" with " + common) if common else "", axes))
+        out.append("Definition `%s`: %s%s; %s." % (
+            os.path.relpath(exp["path"], ROOT), ", ".join(configs), (" with " + common) if common else "", axes))
         out.append("")
         out.append(render_table(exp, results))
         out.append("")
@@ -624,7 +625,7 @@ def main():
         for exp in exps:
             rows = []
             for labels, sets in expand(exp, args.quick):
-                r = Run(sets)
+                r = Run(sets, os.path.dirname(exp["path"]))
                 r = runs.setdefault(r.key, r)
                 r.users.append((exp["name"], labels))
                 rows.append((labels, r))
