@@ -50,13 +50,14 @@ inline std::vector<uint8_t> pattern(uint8_t seed) {
 
 // The pipeline as these tests knew it before the policy families: no
 // prefetching, no thrashing response, a replay after each batch without a
-// fault-buffer flush. Policy behaviour has tests of its own
+// fault-buffer flush, each page in a frame of its own (4 KiB chunks). Policy behaviour has tests of its own
 // (test_policy_contracts.cpp, test_eviction_policy.cpp, test_policies.cpp).
 inline DriverSpec unit_spec() {
   DriverSpec s;
   s.prefetch.impl = "none";
   s.thrashing.impl = "none";
   s.replay.impl = "batch";
+  s.vram_chunk_bytes = 4096;
   return s;
 }
 
