@@ -19,7 +19,7 @@ namespace hmmsim::sim {
 struct RunSpec {
   uint64_t seed = 1;
   common::DataMode data = common::DataMode::Full;  // full | tag | off
-  double max_sim_time_ns = 100e6;  // watchdog: a run longer than this is a hang
+  double max_sim_time_ns = 1e9;  // watchdog: a run longer than this is a hang (1 s: an oversubscribed 64 MiB run takes 0.16 s)
   // From the command line, not the config: record the warp instructions
   // executed (native trace), or run recorded ones instead of the kernels'.
   std::string record_path, replay_path;

@@ -42,9 +42,8 @@ struct DriverSpec {
   uint32_t tlb_inv_max_ranges = 4;
   // VRAM chunk per aligned VA range: pages migrated into one chunk are
   // physically contiguous, so full 64 KiB / 2 MiB ranges get large PTEs.
-  // 2 MiB is UVM's root chunk per VA block (uvm_pmm_gpu.c); 4 KiB: each
-  // page takes the lowest free frame.
-  uint64_t vram_chunk_bytes = 2ull << 20;
+  // 4 KiB: each page takes the lowest free frame.
+  uint64_t vram_chunk_bytes = 4096;
   // The link carries atomics to system memory (PCIe AtomicOps): remote
   // mappings allow atomics. Otherwise they are mapped atomic-disabled and
   // an atomic to them faults, and the page is migrated.

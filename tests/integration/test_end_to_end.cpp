@@ -83,20 +83,16 @@ TEST(EndToEnd, DefaultRunServicesFaultsMigratesAndVerifiesData) {
   // Changed with the policy families of issue 8: UVM's tree prefetcher
   // moves 16 of the 32 pages before they fault (4 batches, not 6), and the
   // pipeline reads PUT only when its cached copy is used up;
-  // --set driver.prefetch.impl=none gives 6 batches again. And VRAM now
-  // comes in UVM's 2 MiB chunks per VA block: the 16-page buffers are
-  // 64 KiB big pages, mapped by 4 big PTEs, so there are fewer walks;
-  // --set driver.vram_chunk=4KiB gives 68 walks, 127808.375 / 519558.199.)
+  // --set driver.prefetch.impl=none gives 6 batches again.)
   EXPECT_EQ(s["driver"]["pages_faulted_in"], 16);
-  EXPECT_EQ(s["driver"]["big_pte_writes"], 4);
-  EXPECT_EQ(s["gpu"]["gmmu"]["walks"], 38);
-  EXPECT_EQ(tlb["l1"]["hits"], 1524);
-  EXPECT_EQ(tlb["l2"]["hits"], 6);
+  EXPECT_EQ(s["gpu"]["gmmu"]["walks"], 68);
+  EXPECT_EQ(tlb["l1"]["hits"], 1496);
+  EXPECT_EQ(tlb["l2"]["hits"], 4);
   EXPECT_EQ(s["driver"]["batches"], 4);
   EXPECT_EQ(s["driver"]["interrupts"], 1);
   EXPECT_EQ(s["driver"]["tlb_ack_polls"], 36);
-  EXPECT_NEAR(s["sim"]["kernel_time_ns"].get<double>(), 130437.762, 1.0);
-  EXPECT_NEAR(s["sim"]["time_ns"].get<double>(), 522639.586, 1.0);
+  EXPECT_NEAR(s["sim"]["kernel_time_ns"].get<double>(), 127808.375, 1.0);
+  EXPECT_NEAR(s["sim"]["time_ns"].get<double>(), 519558.199, 1.0);
   // Each batch's time is the sum of its stages (docs/policies.md).
   double stages = 0;
   for (auto& [k, v] : s["driver"]["batch"]["stage_ns"].items()) stages += v.get<double>();

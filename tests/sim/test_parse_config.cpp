@@ -108,7 +108,7 @@ TEST(ParseConfigTest, DefaultFileParsesToTheDocumentedDefaults) {
   const SimConfig c = parse_config(load_config_file(kDefaultFile));
   EXPECT_EQ(c.source, kDefaultFile);
   EXPECT_EQ(c.run.seed, 1u);
-  EXPECT_DOUBLE_EQ(c.run.max_sim_time_ns, 100e6);  // 100ms
+  EXPECT_DOUBLE_EQ(c.run.max_sim_time_ns, 1e9);  // 1s
   EXPECT_EQ(c.host.ram_bytes, 256ull << 20);
   EXPECT_DOUBLE_EQ(c.host.cpu_page_access_ns, 250);
   EXPECT_DOUBLE_EQ(c.host.cpu.posted_write_ns, 30);
