@@ -69,10 +69,12 @@ void GpuDriver::service_access_counters() {
         a += kPageSize;
         continue;
       }
+      // The VMA may go while we wait on the device: keep what we need now.
       const uint64_t stop = std::min({end, vma->end, block_of(a) + kBlockBytes});
-      const bool writable = vma->prot & kProtWrite;
+      const uint32_t prot = vma->prot;
+      const bool writable = prot & kProtWrite;
       m_bus.cpu_work(m_spec.costs.per_block_ns);
-      if ((vma->prot & kProtRead) && preferred_location(a) != PreferredLocation::Host && ensure_tables(a, stop)) {
+      if ((prot & kProtRead) && preferred_location(a) != PreferredLocation::Host && ensure_tables(a, stop)) {
         migrate_to_vram(a, stop, Origin::Counter);
         const size_t n = (stop - a) / kPageSize;
         mirror(a, std::vector<PageReq>(n, PageReq{writable, false}));

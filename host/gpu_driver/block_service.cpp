@@ -118,7 +118,13 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
       continue;
     }
     const uint64_t va = block + i * kPageSize;
+    // An earlier run waited on the device: a CPU thread may have unmapped
+    // this page meanwhile. Left unserviced, it faults again and is cancelled.
     const Vma* vma = m_mm->find_vma(va);
+    if (!vma) {
+      ++i;
+      continue;
+    }
     size_t j = i + 1;
     while (j < kBlockPages && dest[j] == dest[i] && block + j * kPageSize < vma->end) ++j;
     bool need_local = false;
