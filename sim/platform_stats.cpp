@@ -166,8 +166,6 @@ void Platform::Impl::register_stats() {
       {"pages_faulted_in", &ds.s_pages_faulted_in, "pages moved to VRAM because they faulted"},
       {"pages_prefetcher", &ds.s_pages_prefetcher, "pages the prefetcher moved to VRAM with faulted ones"},
       {"pages_counter_migrated", &ds.s_pages_counter_migrated, "pages moved to VRAM on access-counter notifications"},
-      {"faults_throttled", &ds.s_faults_throttled, "faulted pages left unserviced by the thrashing throttle"},
-      {"faults_pinned", &ds.s_faults_pinned, "faulted pages mapped remotely because pinned by thrashing"},
       {"throttled_stops", &ds.s_throttled_stops, "bottom halves ended by max_throttled_batches"},
       {"put_reads", &ds.s_put_reads, "fault-buffer PUT register reads"},
       {"buffer_flushes", &ds.s_buffer_flushes, "fault-buffer flushes before a replay (batch_flush)"},
@@ -178,9 +176,9 @@ void Platform::Impl::register_stats() {
   const host::ThrashingStats& ts = driver.thrashing_stats();
   s.counter("driver.thrashing.events", &ts.s_events, "page migrations counted by thrashing detection");
   s.counter("driver.thrashing.detected", &ts.s_detected, "pages found thrashing");
-  s.counter("driver.thrashing.throttled", &ts.s_throttled, "GPU faults throttled");
+  s.counter("driver.faults_throttled", &ts.s_throttled, "faulted pages left unserviced by the thrashing throttle");
   s.counter("driver.thrashing.pinned", &ts.s_pinned, "pin periods started");
-  s.counter("driver.thrashing.pinned_faults", &ts.s_pinned_faults, "GPU faults on pinned pages");
+  s.counter("driver.faults_pinned", &ts.s_pinned_faults, "faulted pages mapped remotely because pinned by thrashing");
   const host::BatchStageStats& bs = ds.batch;
   for (size_t i = 0; i < host::kStageCount; ++i) {
     const std::string n = host::stage_name(static_cast<host::Stage>(i));

@@ -71,12 +71,10 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     }
     const ThrashHint hint = m_thrash->on_gpu_fault(va, now);
     if (hint == ThrashHint::Throttle) {
-      ++m_stats.s_faults_throttled;  // replayed, it faults again after the nap
-      m_batch_throttled = true;
+      m_batch_throttled = true;  // replayed, it faults again after the nap (counted by the policy)
       continue;
     }
     Where where = hint == ThrashHint::Pin ? Where::Remote : m_place->on_fault(preferred_location(va));
-    m_stats.s_faults_pinned += hint == ThrashHint::Pin;
     // Atomics need the page local when the link cannot carry them.
     if (at && !m_spec.sysmem_atomics) where = Where::Vram;
     dest[i] = where == Where::Vram ? kVram : kRemote;
@@ -262,7 +260,6 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
       if (a.src[i] & kMigratePfnValid) m_stats.s_bytes_h2d += kPageSize;
       switch (why) {
         case Origin::Fault: ++(pages && !(*pages)[i].faulted ? m_stats.s_pages_prefetcher : m_stats.s_pages_faulted_in); break;
-        case Origin::Prefetcher: ++m_stats.s_pages_prefetcher; break;
         case Origin::Counter: ++m_stats.s_pages_counter_migrated; break;
         case Origin::Api: break;  // counted by prefetch_to_device
       }

@@ -57,8 +57,6 @@ struct DriverStats {
   uint64_t s_pages_faulted_in = 0;     // pages moved to VRAM because they faulted
   uint64_t s_pages_prefetcher = 0;     // pages the prefetcher moved with them
   uint64_t s_pages_counter_migrated = 0;  // pages moved on an access-counter notification
-  uint64_t s_faults_throttled = 0;     // faulted pages left unserviced by the thrashing policy
-  uint64_t s_faults_pinned = 0;        // faulted pages mapped remotely because pinned
   uint64_t s_throttled_stops = 0;      // bottom halves ended by too many throttled batches
   uint64_t s_put_reads = 0;            // PUT register reads
   uint64_t s_buffer_flushes = 0;       // fault-buffer flushes before a replay
@@ -137,7 +135,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
     bool write = false;    // map writable (the access needs it)
     bool faulted = false;  // a fault asked for it (else the prefetcher did)
   };
-  enum class Origin : uint8_t { Fault, Prefetcher, Counter, Api };
+  enum class Origin : uint8_t { Fault, Counter, Api };  // Fault: the run's PageReq says faulted or prefetched
 
   // fault_pipeline.cpp
   BatchSummary fetch_batch(FaultSet& out);

@@ -35,10 +35,9 @@ class PhysMem {
   Pfn alloc_huge();
   // Makes the next `n` allocations fail (fault injection for tests).
   void fail_next_allocs(uint32_t n) { m_fail_next = n; }
-  // Out of memory: called when alloc() finds no free frame, or
-  // alloc_contiguous() no run of free frames long enough, before kNoPfn is
-  // returned, with the frames asked for; as out_of_memory() calls the OOM
-  // notifier chain (register_oom_notifier).
+  // Out of memory: called with the frames asked for when alloc() finds no
+  // free frame, or alloc_contiguous() no run long enough, before kNoPfn is
+  // returned, as Linux's out_of_memory() calls its OOM notifier chain.
   // Not for alloc_huge(), whose callers fall back to 4 KiB pages (THP), nor
   // for injected failures. The callee may not allocate or free frames.
   using OomNotifier = std::function<void(uint64_t frames)>;
