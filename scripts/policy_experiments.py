@@ -119,6 +119,15 @@ METRICS = {
     "faults_per_batch_max": ("max faults / batch", "driver.batch.faults.max", 1, "%.0f"),
     "unique_pages_mean": ("unique pages / batch", "driver.batch.unique_pages.mean", 1, "%.1f"),
     "unique_pages_max": ("max unique pages / batch", "driver.batch.unique_pages.max", 1, "%.0f"),
+    "pages_to_vram": ("to VRAM", "driver.pages_to_vram", 1, "%d"),
+    "cpu_migrate_backs": ("CPU migrate-backs", "host.migrate_to_ram", 1, "%d"),
+    "dup_pages": ("copies made", "driver.read_dup.pages", 1, "%d"),
+    "dup_dropped": ("copies dropped", "driver.read_dup.dropped", 1, "%d"),
+    "down_kib": ("PCIe down KiB", "pcie.down.payload_bytes", 1 / 1024, "%.0f"),
+    "up_kib": ("PCIe up KiB", "pcie.up.payload_bytes", 1 / 1024, "%.0f"),
+    "huge_ptes": ("2 MiB PTE writes", "driver.huge_pte_writes", 1, "%d"),
+    "vram_chunks": ("2 MiB chunks", "driver.vram_chunks", 1, "%d"),
+    "vram_pieces": ("64 KiB pieces", "driver.vram_pieces", 1, "%d"),
 }
 for _s in STAGES:
     METRICS["stage." + _s] = (_s, "driver.batch.stage.%s.mean" % _s, 1, "%.0f")

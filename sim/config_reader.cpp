@@ -3,6 +3,7 @@
 #include "sim/config_reader_detail.h"
 #include "sim/config_units.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -388,12 +389,28 @@ ConfigDoc load_top(const std::string& text, const std::string& file) {
 // `created` receives the first path component that did not exist yet.
 YAML::Node set_path(const YAML::Node& node, const std::vector<std::string>& parts, std::size_t i,
                     const YAML::Node& value, const std::string& full, std::string& created) {
+  const bool last = i + 1 == parts.size();
+  if (node.IsSequence()) {  // a list item by its index: buffers.0.bytes
+    std::vector<std::string> head(parts.begin(), parts.begin() + i);
+    const std::string& p = parts[i];
+    const bool digits = !p.empty() && p.size() < 10 && p.find_first_not_of("0123456789") == std::string::npos;
+    if (node.size() == 0)
+      throw ConfigError(kSetFile, 0, full, "cannot set: '" + join(head, ".") + "' is an empty list");
+    if (!digits || std::stoul(p) >= node.size())
+      throw ConfigError(kSetFile, 0, full,
+                        "cannot set: '" + join(head, ".") + "' is a list of " + std::to_string(node.size()) +
+                            " items: name one by its index, 0 to " + std::to_string(node.size() - 1));
+    const std::size_t at = std::stoul(p);
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (std::size_t k = 0; k < node.size(); ++k)
+      out.push_back(k != at ? node[k] : last ? value : set_path(node[k], parts, i + 1, value, full, created));
+    return out;
+  }
   if (!node.IsNull() && node.IsDefined() && !node.IsMap()) {
     std::vector<std::string> head(parts.begin(), parts.begin() + i);
     std::string where = i == 0 ? "the top level" : "'" + join(head, ".") + "'";
     throw ConfigError(kSetFile, 0, full, "cannot set: " + where + " is not a map");
   }
-  bool last = i + 1 == parts.size();
   YAML::Node out(YAML::NodeType::Map);
   bool found = false;
   if (node.IsMap()) {
@@ -439,6 +456,28 @@ ConfigDoc load_config_string(const std::string& yaml_text, const std::string& na
   return load_top(yaml_text, name);
 }
 
+// The first `n` parts of a --set key as config readers name them: list
+// items by [i] ("workload.buffers[0].read_mostly"), so that errors about a
+// value set this way blame --set.
+std::string reader_path(const YAML::Node& root, const std::vector<std::string>& parts, std::size_t n) {
+  std::string out;
+  YAML::Node cur;
+  cur.reset(root);
+  for (std::size_t i = 0; i < n; ++i) {
+    const YAML::Node& c = cur;
+    YAML::Node next;
+    if (c.IsSequence()) {
+      out += "[" + parts[i] + "]";
+      next.reset(c[std::stoul(parts[i])]);
+    } else {
+      out += (i ? "." : "") + parts[i];
+      if (c.IsMap()) next.reset(c[parts[i]]);
+    }
+    cur.reset(next);
+  }
+  return out;
+}
+
 void apply_override(ConfigDoc& doc, const std::string& assignment) {
   std::size_t eq = assignment.find('=');
   if (eq == std::string::npos)
@@ -469,9 +508,10 @@ void apply_override(ConfigDoc& doc, const std::string& assignment) {
     }
     std::string created;
     doc.root.reset(set_path(doc.root, parts, 0, value, key, created));
-    doc.overridden.insert(key);
+    doc.overridden.insert(reader_path(doc.root, parts, parts.size()));
     // Maps the override had to create belong to --set as a whole.
-    if (!created.empty()) doc.overridden.insert(created);
+    if (!created.empty())
+      doc.overridden.insert(reader_path(doc.root, parts, std::count(created.begin(), created.end(), '.') + 1));
   } catch (const YAML::Exception& e) {
     throw ConfigError(kSetFile, 0, key, e.msg);
   }

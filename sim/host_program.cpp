@@ -48,6 +48,7 @@ bool HostProgram::body() {
     }
     if (b.placement == Placement::Host) m_driver.set_preferred_host(b.va, b.va + b.bytes);
     if (b.prefer_device) m_driver.set_preferred_location(b.va, b.va + b.bytes, host::PreferredLocation::Device);
+    if (b.read_mostly) m_driver.set_read_mostly(b.va, b.va + b.bytes, true);
   }
   if (!m_hooks.driver_is_ready()) sc_core::wait(m_hooks.driver_ready());
   m_threads_left = m_prog.threads.size();

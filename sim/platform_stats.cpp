@@ -171,7 +171,15 @@ void Platform::Impl::register_stats() {
       {"buffer_flushes", &ds.s_buffer_flushes, "fault-buffer flushes before a replay (batch_flush)"},
       {"entries_flushed", &ds.s_entries_flushed, "pending fault entries dropped by flushes"},
       {"ac_interrupts", &ds.s_ac_interrupts, "access-counter interrupts serviced"},
-      {"ac_notifications", &ds.s_ac_notifications, "access-counter notifications read"}};
+      {"ac_notifications", &ds.s_ac_notifications, "access-counter notifications read"},
+      {"write_upgrades", &ds.s_write_upgrades,
+       "read-only pages made writable on the CPU side before migrating for a GPU write"},
+      {"refault_no_evict", &ds.s_refault_no_evict,
+       "pages of a block evicted in the last 2 batches left remote instead of evicting a chunk"},
+      {"read_dup.pages", &ds.s_dup_pages, "read-only copies of read-mostly pages made in VRAM"},
+      {"read_dup.dropped", &ds.s_dup_dropped, "copies dropped (a write on either side, an unmap, an eviction)"},
+      {"read_dup.evicted", &ds.s_dup_evicted, "copies dropped to free VRAM"},
+      {"read_dup.refused", &ds.s_dup_refused, "read-mostly runs migrated instead (shared or hugetlb memory)"}};
   for (const D& d : dstats) s.counter(std::string("driver.") + d.name, d.v, d.desc);
   const host::ThrashingStats& ts = driver.thrashing_stats();
   s.counter("driver.thrashing.events", &ts.s_events, "page migrations counted by thrashing detection");
@@ -193,6 +201,8 @@ void Platform::Impl::register_stats() {
   s.counter("driver.big_pte_writes", &driver.page_table().s_big_pte_writes, "64 KiB PTEs written (set or cleared)");
   s.counter("driver.huge_pte_writes", &driver.page_table().s_huge_pte_writes, "2 MiB PTEs written");
   s.counter("driver.vram_chunks", &driver.chunks().s_chunks_allocated, "VRAM chunks taken for VA ranges");
+  s.counter("driver.vram_pieces", &driver.chunks().s_pieces_allocated,
+            "64 KiB pieces: for VMAs smaller than a chunk, or where no chunk could be had");
   s.counter("driver.vram_chunk_fallbacks", &driver.chunks().s_fallback_frames,
             "pages that got a lone frame instead of their chunk slot");
   s.counter("driver.page_tables", &driver.page_table().s_tables, "page-table pages allocated in VRAM");

@@ -41,6 +41,7 @@ struct BufferSpec {
   uint64_t bytes = 0;
   Placement placement = Placement::Managed;
   bool prefer_device = false;  // preferred_location: device (cudaMemAdvise)
+  bool read_mostly = false;    // read_mostly: true (cudaMemAdvise SetReadMostly)
   Origin at;
 };
 
@@ -104,6 +105,7 @@ struct ProgramBuffer {
   uint64_t va = 0, bytes = 0;
   Placement placement = Placement::Managed;
   bool prefer_device = false;  // faults migrate it whatever driver.placement says
+  bool read_mostly = false;    // GPU reads make read-only copies in VRAM
 };
 
 struct ProgramStep {

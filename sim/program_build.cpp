@@ -22,8 +22,11 @@ class Builder {
   explicit Builder(const ProgramSpec& s) : m_spec(s), m_cursor(s.base_va) {}
 
   Program build() {
-    for (const BufferSpec& b : m_spec.buffers)
-      m_p.buffers[add_buffer(b.name, b.va, b.bytes, b.placement, b.at)].prefer_device = b.prefer_device;
+    for (const BufferSpec& b : m_spec.buffers) {
+      ProgramBuffer& pb = m_p.buffers[add_buffer(b.name, b.va, b.bytes, b.placement, b.at)];
+      pb.prefer_device = b.prefer_device;
+      pb.read_mostly = b.read_mostly;
+    }
     for (size_t i = 0; i < m_spec.steps.size(); ++i) step(m_spec.steps[i], i);
     for (const CpuThreadSpec& t : m_spec.threads) thread(t);
     // Device-placed buffers move into VRAM before every kernel.

@@ -206,6 +206,9 @@ void parse_program(ConfigReader& r, ProgramSpec& out) {
     s.prefer_device = pref == "device";
     if (s.prefer_device && s.placement == Placement::Host)
       b.fail("preferred_location", "device contradicts placement host");
+    s.read_mostly = b.boolean("read_mostly", false);
+    if (s.read_mostly && s.placement != Placement::Managed)
+      b.fail("read_mostly", "needs a managed buffer (read duplicates are made on GPU faults)");
     b.finish();
     out.buffers.push_back(s);
   }

@@ -39,6 +39,30 @@ PageMask GpuDriver::readable_in_block(uint64_t block) const {
   return m;
 }
 
+namespace {
+// Pages of [block, block + kBlockBytes) inside ranges whose value passes `want`.
+template <class T, class Pred>
+PageMask pages_hinted(const RangeHints<T>& hints, uint64_t block, Pred want) {
+  PageMask m;
+  const auto& rs = hints.ranges();
+  auto it = rs.upper_bound(block);
+  if (it != rs.begin()) --it;
+  for (; it != rs.end() && it->first < block + kBlockBytes; ++it) {
+    if (it->second.end <= block || !want(it->second.value)) continue;
+    const uint64_t lo = std::max(it->first, block), hi = std::min(it->second.end, block + kBlockBytes);
+    m |= page_range(page_in_block(lo), (hi - lo) / kPageSize);
+  }
+  return m;
+}
+}  // namespace
+
+PageMask GpuDriver::hinted_away_from_prefetch(uint64_t block) const {
+  // Pages preferring the host stay there; read-mostly pages are duplicated
+  // when read, not migrated ahead of use.
+  return pages_hinted(m_pref, block, [](PreferredLocation p) { return p == PreferredLocation::Host; }) |
+         pages_hinted(m_read_mostly, block, [](bool on) { return on; });
+}
+
 void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault>>& faulted) {
   ++m_stats.s_blocks;
   m_bus.cpu_work(m_spec.costs.per_block_ns);
@@ -46,7 +70,7 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
   m_batch_blocks.insert(block);
   const uint64_t now = m_bus.now_ps();
   // Per page of the block: what is asked for, and where it goes.
-  enum : uint8_t { kNone, kVram, kRemote };
+  enum : uint8_t { kNone, kVram, kRemote, kDup };
   std::array<uint8_t, kBlockPages> dest{};
   std::array<PageReq, kBlockPages> req{};
   std::array<bool, kBlockPages> atomic{};
@@ -77,9 +101,16 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     Where where = hint == ThrashHint::Pin ? Where::Remote : m_place->on_fault(preferred_location(va));
     // Atomics need the page local when the link cannot carry them.
     if (at && !m_spec.sysmem_atomics) where = Where::Vram;
-    dest[i] = where == Where::Vram ? kVram : kRemote;
     req[i] = PageReq{w, true};
     atomic[i] = at;
+    // A read of a read-mostly page still in system memory gets a copy in
+    // VRAM beside it (UVM's read duplication); a write migrates as usual,
+    // which collapses the copy (the migration's notifier drops it).
+    if (where == Where::Vram && !w && m_read_mostly.at(va) && !in_vram(va)) {
+      dest[i] = kDup;
+      continue;
+    }
+    dest[i] = where == Where::Vram ? kVram : kRemote;
     if (where == Where::Vram) to_vram.set(i);
   }
   // Prefetch: only towards VRAM, only where the faults go there, never
@@ -93,11 +124,7 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     q.eligible = readable_in_block(block);
     for (size_t i = 0; i < kBlockPages; ++i)
       if (dest[i] == kRemote) q.eligible.reset(i);
-    for (const auto& [start, h] : m_pref)
-      if (h.where == PreferredLocation::Host && start < block + kBlockBytes && h.end > block) {
-        const uint64_t lo = std::max(start, block), hi = std::min(h.end, block + kBlockBytes);
-        for (uint64_t a = lo; a < hi; a += kPageSize) q.eligible.reset(page_in_block(a));
-      }
+    q.eligible &= ~hinted_away_from_prefetch(block);
     PageMask extra = m_prefetch->select(q);
     // All of it or none: a region cut to fit would be an arbitrary part.
     if (extra.count() + to_vram.count() > m_vram.free_frames()) extra.reset();
@@ -127,7 +154,10 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     while (j < kBlockPages && dest[j] == dest[i] && block + j * kPageSize < vma->end) ++j;
     bool need_local = false;
     for (size_t k = i; k < j; ++k) need_local |= atomic[k] && !m_spec.sysmem_atomics;
-    service_run(va, std::vector<PageReq>(req.begin() + i, req.begin() + j), dest[i] == kVram, need_local);
+    if (dest[i] == kDup)
+      duplicate_run(va, j - i);
+    else
+      service_run(va, std::vector<PageReq>(req.begin() + i, req.begin() + j), dest[i] == kVram, need_local);
     i = j;
   }
 }
@@ -148,7 +178,10 @@ void GpuDriver::service_run(uint64_t start, const std::vector<PageReq>& pages, b
       if (pages[k].faulted) cancel(start + k * kPageSize);  // nothing to map with
     return;
   }
-  if (to_vram) migrate_to_vram(start, end, Origin::Fault, &pages);
+  if (to_vram) {
+    make_writable(start, pages);
+    migrate_to_vram(start, end, Origin::Fault, &pages);
+  }
   switch (mirror(start, pages, need_local)) {
     case MirrorResult::Mapped: m_stats.s_faults_serviced += faulted; break;
     case MirrorResult::Raced: break;  // the replay refaults and we try again
@@ -156,6 +189,35 @@ void GpuDriver::service_run(uint64_t start, const std::vector<PageReq>& pages, b
       for (size_t k = 0; k < n; ++k)
         if (pages[k].faulted) cancel(start + k * kPageSize);
       break;
+  }
+}
+
+void GpuDriver::make_writable(uint64_t start, const std::vector<PageReq>& pages) {
+  // A page migrates with the CPU entry's permission: moved while read-only
+  // (write-protected for a read copy, or shared after fork), it becomes a
+  // read-only device-private page, which hmm_range_fault reports as it is
+  // without faulting, so no mirror could ever map it writable. A write
+  // fault on the CPU side first breaks COW (or collapses the read copy);
+  // one of our VRAM pages that is read-only comes home for it first.
+  for (size_t k = 0; k < pages.size(); ++k) {
+    if (!pages[k].write) continue;
+    const uint64_t va = start + k * kPageSize;
+    // The zero page and holes need nothing: migration inserts a new page
+    // writable where the VMA is (migrate_vma_insert_page).
+    if (m_dups.count(va)) drop_duplicates(va, va + kPageSize, true);  // saves the CPU a copy
+    const Pte p = m_mm->pte(va);
+    if (p.write || (p.kind != PteKind::Present && p.kind != PteKind::DevicePrivate)) continue;
+    if (p.kind == PteKind::Present && (!p.anon || p.pfn == m_sys.phys.zero_pfn())) continue;
+    if (p.kind == PteKind::DevicePrivate && migrate_to_ram(*m_mm, va, p.pfn) != Status::Ok) continue;
+    HmmRange r;
+    r.notifier = m_notifier;
+    r.start = va;
+    r.end = va + kPageSize;
+    r.pfn_flags_mask = kHmmPfnReqFault | kHmmPfnReqWrite;
+    r.hmm_pfns.assign(1, kHmmPfnReqFault | kHmmPfnReqWrite);
+    r.notifier_seq = m_notifier->read_begin();
+    ++m_stats.s_write_upgrades;
+    hmm_range_fault(*m_mm, r);  // on failure the page migrates read-only and faults again
   }
 }
 
@@ -205,6 +267,9 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
   a.flags = kSelectSystem;
   a.pgmap_owner = this;
   const Stage prev = mark(Stage::Migrate);
+  // Chunks are sized to the VMA; keep its bounds before anything waits.
+  const Vma* vma = m_mm->find_vma(start);
+  const uint64_t vma_lo = vma ? vma->start : start, vma_hi = vma ? vma->end : end;
   if (migrate_vma_setup(*m_mm, a) != Status::Ok) {
     mark(prev);
     return;
@@ -218,7 +283,8 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
   std::vector<CopyRun> runs;
   for (size_t i = 0; i < n; ++i) {
     if (!(a.src[i] & kMigratePfnMigrate)) continue;
-    // Speculation never evicts: a prefetched page takes only free VRAM.
+    // Speculation never evicts: a prefetched page takes only free VRAM, and
+    // never splits a chunk for it (Fit::Chunk: no piece where a chunk belongs).
     // Evicting resident pages for it makes warps whose accesses span more
     // blocks than VRAM holds fault on them forever (Ganguly ISCA'19 show how
     // prefetch and eviction interfere).
@@ -226,7 +292,9 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
     // last replay: under pressure, prefetching pauses.
     const bool speculative = pages && !(*pages)[i].faulted;
     if (speculative && m_evicted_since_replay) continue;
-    const uint64_t vpa = speculative ? m_chunks.frame_for(start + i * kPageSize) : frame_for(start + i * kPageSize);
+    const uint64_t va = start + i * kPageSize;
+    const uint64_t vpa = speculative ? m_chunks.frame_for(va, VramChunks::Fit::Chunk, vma_lo, vma_hi)
+                                     : frame_for(va, vma_lo, vma_hi);
     if (vpa == VramAllocator::kNone) {
       ++m_stats.s_vram_alloc_failures;  // the page stays in system memory
       continue;

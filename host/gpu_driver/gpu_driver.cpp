@@ -29,6 +29,13 @@ GpuDriver::GpuDriver(HostSystem& sys, DeviceBus& bus, ILock& lock, const DriverS
 GpuDriver::~GpuDriver() { detach(); }
 
 void GpuDriver::detach() {
+  // The read copies' references on system pages go with the mirror (the
+  // device is not told: it is going away, or the process is).
+  for (const auto& [va, d] : m_dups) {
+    m_chunks.release(d.vram_pa);
+    m_sys.phys.put(d.sys);
+  }
+  m_dups.clear();
   if (m_mm && m_notifier) m_mm->notifiers().remove(m_notifier);
   delete m_notifier;
   m_notifier = nullptr;
@@ -70,42 +77,10 @@ void GpuDriver::attach(AddressSpace& mm) {
 }
 
 void GpuDriver::set_preferred_location(uint64_t start, uint64_t end, PreferredLocation where) {
-  if (end <= start) return;
-  // Keep the ranges disjoint: cut what overlaps, keep the parts outside.
-  auto it = m_pref.upper_bound(start);
-  if (it != m_pref.begin() && std::prev(it)->second.end > start) --it;
-  std::vector<std::pair<uint64_t, Hint>> keep;
-  while (it != m_pref.end() && it->first < end) {
-    if (it->first < start) keep.push_back({it->first, Hint{start, it->second.where}});
-    if (it->second.end > end) keep.push_back({end, Hint{it->second.end, it->second.where}});
-    it = m_pref.erase(it);
-  }
-  for (auto& k : keep) m_pref.insert(k);
-  if (where != PreferredLocation::None) m_pref[start] = Hint{end, where};
-  // Merge with neighbours that touch and say the same.
-  auto cur = m_pref.find(start);
-  if (cur == m_pref.end()) return;
-  if (cur != m_pref.begin()) {
-    auto prev = std::prev(cur);
-    if (prev->second.end == cur->first && prev->second.where == cur->second.where) {
-      prev->second.end = cur->second.end;
-      m_pref.erase(cur);
-      cur = prev;
-    }
-  }
-  auto next = std::next(cur);
-  if (next != m_pref.end() && cur->second.end == next->first && next->second.where == cur->second.where) {
-    cur->second.end = next->second.end;
-    m_pref.erase(next);
-  }
+  m_pref.set(start, end, where);
 }
 
-PreferredLocation GpuDriver::preferred_location(uint64_t va) const {
-  auto it = m_pref.upper_bound(va);
-  if (it == m_pref.begin()) return PreferredLocation::None;
-  --it;
-  return va < it->second.end ? it->second.where : PreferredLocation::None;
-}
+PreferredLocation GpuDriver::preferred_location(uint64_t va) const { return m_pref.at(va); }
 
 void GpuDriver::cancel(uint64_t va) {
   LockGuard g(m_lock);
@@ -146,6 +121,10 @@ bool GpuDriver::invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint6
       flush_tlb_invalidates();
     }
   }
+  // Read-only copies in the range go (the CPU is about to write, unmap or
+  // move the page); our own write-protect of a page being copied does not
+  // change what the copy holds.
+  if (!(r.event == NotifyEvent::ProtectionPage && r.owner == this)) drop_duplicates(r.start, r.end, false);
   // The process is gone: stop mirroring it (the notifier list is copied
   // while callbacks run, so removing ourselves here is safe).
   if (r.event == NotifyEvent::Release) detach();

@@ -22,6 +22,7 @@
 #include "host/gpu_driver/copy_engines.h"
 #include "host/gpu_driver/vram_allocator.h"
 #include "host/gpu_driver/va_block.h"
+#include "host/gpu_driver/range_hints.h"
 #include "host/gpu_driver/vram_chunks.h"
 #include "host/hmm/migrate.h"
 #include "host/hmm/range_fault.h"
@@ -68,6 +69,12 @@ struct DriverStats {
   uint64_t s_pages_unmapped = 0;
   uint64_t s_vram_alloc_failures = 0;
   uint64_t s_pages_prefetched = 0;  // moved to VRAM by prefetch_to_device
+  uint64_t s_write_upgrades = 0;    // CPU-side write faults before migrating a read-only page for a write
+  uint64_t s_refault_no_evict = 0;  // chunked VRAM: pages of a just-evicted block left remote
+  uint64_t s_dup_pages = 0;         // read-only copies made in VRAM (read-mostly)
+  uint64_t s_dup_dropped = 0;       // copies dropped: a write, an unmap, an eviction
+  uint64_t s_dup_evicted = 0;       // of which dropped to free VRAM
+  uint64_t s_dup_refused = 0;       // read-mostly runs migrated instead (shared or hugetlb memory)
   BatchStageStats batch;            // per-stage service time of fault batches
 };
 
@@ -92,6 +99,12 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void set_preferred_location(uint64_t start, uint64_t end, PreferredLocation where);
   PreferredLocation preferred_location(uint64_t va) const;
   void set_preferred_host(uint64_t start, uint64_t end) { set_preferred_location(start, end, PreferredLocation::Host); }
+  // Like cudaMemAdvise(SetReadMostly / UnsetReadMostly): GPU reads of these
+  // pages make read-only copies in VRAM instead of migrating them; a write
+  // on either side collapses the copy. Unsetting drops the copies.
+  void set_read_mostly(uint64_t start, uint64_t end, bool on);
+  bool read_mostly(uint64_t va) const { return m_read_mostly.at(va); }
+  size_t duplicates() const { return m_dups.size(); }
   bool prefers_host(uint64_t va) const { return preferred_location(va) == PreferredLocation::Host; }
 
   // Like cudaMemPrefetchAsync to the GPU: migrates the pages of [start,
@@ -148,19 +161,29 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   void service_run(uint64_t start, const std::vector<PageReq>& pages, bool to_vram, bool need_local);
   PageMask resident_in_block(uint64_t block) const;
   PageMask readable_in_block(uint64_t block) const;
+  PageMask hinted_away_from_prefetch(uint64_t block) const;
   void migrate_to_vram(uint64_t start, uint64_t end, Origin why, const std::vector<PageReq>* pages = nullptr);
+  // Makes the CPU entries of the pages a write needs writable before they move.
+  void make_writable(uint64_t start, const std::vector<PageReq>& pages);
   // Eviction (gpu_driver_evict.cpp): frees VRAM by moving a victim's pages
   // back to system memory; false when no block other than `exclude` (and,
   // with spare_batch, the blocks of the batch being serviced) has any.
   bool evict_one(uint64_t exclude, bool spare_batch);
   uint64_t evict_range(uint64_t va, uint64_t bytes);
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
-  uint64_t frame_for(uint64_t va);
+  // VRAM frame for a page of the VMA [lo, hi), evicting if need be.
+  uint64_t frame_for(uint64_t va, uint64_t lo, uint64_t hi);
   bool ensure_tables(uint64_t start, uint64_t end);  // evicting if VRAM is full
   void track_resident(Pfn devpfn, uint64_t va);
   void untrack_resident(Pfn devpfn);
   enum class MirrorResult { Mapped, Raced, Failed };
   MirrorResult mirror(uint64_t start, const std::vector<PageReq>& pages, bool need_local = false);
+  // read_duplication.cpp
+  void duplicate_run(uint64_t start, size_t n);
+  // Frees the copies in [start, end) (unmapping them first if `unmap`, else
+  // the caller has); returns how many.
+  size_t drop_duplicates(uint64_t start, uint64_t end, bool unmap);
+  bool in_vram(uint64_t va) const;  // a VRAM page (not a copy) holds va
   // access_counter_service.cpp
   Status init_access_counters();
   void cancel(uint64_t va);
@@ -189,9 +212,12 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   std::set<std::pair<uint64_t, Pfn>> m_resident;
   std::unordered_map<Pfn, uint64_t> m_page_va;  // VRAM page -> its VA
   StageClock m_clock;
-  bool m_batch_throttled = false;
+  bool m_batch_throttled = false;  // the batch being serviced left a fault throttled
   bool m_evicted_since_replay = false;  // pauses prefetching under pressure
-  std::set<uint64_t> m_batch_blocks;  // 2 MiB blocks serviced since the last replay  // the batch being serviced left a fault throttled
+  // Chunked VRAM: the batch number at which each block was last evicted.
+  static constexpr uint64_t kRefaultBatches = 2;
+  std::unordered_map<uint64_t, uint64_t> m_evicted_at;
+  std::set<uint64_t> m_batch_blocks;  // 2 MiB blocks serviced since the last replay
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;
   MmuIntervalNotifier* m_notifier = nullptr;
@@ -204,11 +230,15 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   uint32_t m_inv_seq = 0;    // TLB invalidates issued (the device acknowledges each)
   uint32_t m_inv_scope = 0;  // last value written to the scope register
   std::vector<std::pair<uint64_t, uint64_t>> m_inv;  // pending TLB invalidates (va, pages)
-  struct Hint {
-    uint64_t end;
-    PreferredLocation where;
+  RangeHints<PreferredLocation> m_pref;
+  RangeHints<bool> m_read_mostly;
+  // Read duplicates (read_duplication.cpp): a VRAM copy of a system page
+  // the CPU keeps too, mapped read-only on both sides.
+  struct Duplicate {
+    Pfn sys;           // the system page, a reference held on it
+    uint64_t vram_pa;  // the copy
   };
-  std::map<uint64_t, Hint> m_pref;  // disjoint ranges: start -> (end, location)
+  std::map<uint64_t, Duplicate> m_dups;  // page VA -> duplicate
   DriverStats m_stats;
 };
 

@@ -30,9 +30,31 @@ void GpuDriver::untrack_resident(Pfn devpfn) {
   if (other == m_resident.end() || other->first != va) m_evict->on_released(va);
 }
 
-uint64_t GpuDriver::frame_for(uint64_t va) {
-  uint64_t pa = m_chunks.frame_for(va);
-  while (pa == VramAllocator::kNone && evict_one(block_of(va), true)) pa = m_chunks.frame_for(va);
+uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi) {
+  // A page that finds no chunk for its range evicts one, as UVM's allocator
+  // evicts a root chunk, rather than taking a lone frame: lone frames would
+  // break up VRAM until no block could have a chunk (and large pages) again.
+  // Only when enough VRAM is free but scattered does it settle for a piece.
+  using Fit = VramChunks::Fit;
+  const uint64_t chunk_frames = m_chunks.chunk_bytes_for(va, lo, hi) >> kPageShift;
+  // A block evicted in the last batches that faults again must not evict
+  // another whole chunk in turn: when every warp needs more blocks than
+  // VRAM holds chunks, blocks would push each other out round after round
+  // and no warp would finish. Its pages take free VRAM or stay remote.
+  if (chunk_frames > 1) {
+    auto ev = m_evicted_at.find(block_of(va));
+    if (ev != m_evicted_at.end() && m_stats.s_batches - ev->second <= kRefaultBatches) {
+      const uint64_t pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
+      if (pa == VramAllocator::kNone) ++m_stats.s_refault_no_evict;
+      return pa;
+    }
+  }
+  uint64_t pa;
+  while ((pa = m_chunks.frame_for(va, Fit::Chunk, lo, hi)) == VramAllocator::kNone) {
+    if (m_vram.free_frames() >= 2 * chunk_frames || !evict_one(block_of(va), true)) break;
+  }
+  if (pa == VramAllocator::kNone) pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
+  while (pa == VramAllocator::kNone && evict_one(block_of(va), true)) pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
   return pa;
 }
 
@@ -60,10 +82,13 @@ bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch) {
 }
 
 uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
+  // Read-only copies go first: dropping them costs no copy.
+  const uint64_t dropped = drop_duplicates(va, va + bytes, true);
+  m_stats.s_dup_evicted += dropped;
   std::vector<Pfn> pfns;
   for (auto it = m_resident.lower_bound({va, 0}); it != m_resident.end() && it->first < va + bytes; ++it)
     pfns.push_back(it->second);
-  if (pfns.empty()) return 0;
+  if (pfns.empty()) return dropped;
   std::sort(pfns.begin(), pfns.end());
   // One device migration per run of consecutive pfns.
   std::vector<MigrateDevice> ms;
@@ -109,13 +134,14 @@ uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
     migrate_device_finalize(m_sys, m);  // the device pages' last references go: page_free
   }
   if (moved) {
+    m_evicted_at[block_of(va)] = m_stats.s_batches;
     m_evicted_since_replay = true;
     ++m_stats.s_evictions;
     m_stats.s_pages_evicted += moved;
     m_stats.s_pages_to_sysmem += moved;
     m_stats.s_bytes_d2h += moved * kPageSize;
   }
-  return moved;
+  return moved + dropped;
 }
 
 }  // namespace hmmsim::host

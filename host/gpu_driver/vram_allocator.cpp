@@ -7,58 +7,72 @@
 namespace hmmsim::host {
 
 VramAllocator::VramAllocator(uint64_t bytes)
-    : m_total(bytes >> kPageShift), m_nfree(m_total), m_is_free(m_total, true) {
-  m_free.reserve(m_total);
-  for (uint64_t f = m_total; f-- > 0;) m_free.push_back(f << kPageShift);
+    : m_total(bytes >> kPageShift),
+      m_nfree(m_total),
+      m_is_free(m_total, true),
+      m_root_free((m_total + kRootFrames - 1) / kRootFrames, 0) {
+  for (uint64_t f = 0; f < m_total; ++f) ++m_root_free[f / kRootFrames];
+}
+
+void VramAllocator::take(uint64_t f) {
+  m_is_free[f] = false;
+  --m_root_free[f / kRootFrames];
+  --m_nfree;
 }
 
 uint64_t VramAllocator::alloc() {
-  // Frames taken by alloc_run stay on the stack until they surface here.
-  while (!m_free.empty() && !m_is_free[m_free.back() >> kPageShift]) m_free.pop_back();
-  if (m_free.empty()) return kNone;
-  uint64_t pa = m_free.back();
-  m_free.pop_back();
-  m_is_free[pa >> kPageShift] = false;
-  --m_nfree;
-  return pa;
+  if (!m_nfree) return kNone;
+  uint64_t f = m_low;
+  while (f < m_total) {
+    if (f % kRootFrames == 0 && !m_root_free[f / kRootFrames]) {
+      f += kRootFrames;  // a full 2 MiB region
+      continue;
+    }
+    if (m_is_free[f]) break;
+    ++f;
+  }
+  assert(f < m_total);
+  take(f);
+  m_low = f + 1;
+  return f << kPageShift;
+}
+
+bool VramAllocator::run_free(uint64_t base, uint64_t frames) const {
+  if (frames >= kRootFrames) {
+    for (uint64_t r = base / kRootFrames; r < (base + frames) / kRootFrames; ++r)
+      if (m_root_free[r] != kRootFrames) return false;
+    return true;
+  }
+  if (m_root_free[base / kRootFrames] < frames) return false;
+  for (uint64_t f = base; f < base + frames; ++f)
+    if (!m_is_free[f]) return false;
+  return true;
 }
 
 uint64_t VramAllocator::alloc_run(uint64_t frames) {
   assert(frames && (frames & (frames - 1)) == 0);
   if (frames > m_nfree) return kNone;
-  for (uint64_t base = 0; base + frames <= m_total; base += frames) {
-    uint64_t f = base;
-    while (f < base + frames && m_is_free[f]) ++f;
-    if (f < base + frames) continue;
-    for (f = base; f < base + frames; ++f) m_is_free[f] = false;
-    m_nfree -= frames;
+  for (uint64_t base = (m_total / frames) * frames; base >= frames;) {
+    base -= frames;
+    // A 2 MiB region with too few free frames holds no smaller run either.
+    if (frames < kRootFrames && m_root_free[base / kRootFrames] < frames) {
+      base -= base % kRootFrames;
+      continue;
+    }
+    if (!run_free(base, frames)) continue;
+    for (uint64_t f = base; f < base + frames; ++f) take(f);
     return base << kPageShift;
   }
   return kNone;
 }
 
 void VramAllocator::free(uint64_t pa) {
-  assert(page_aligned(pa) && (pa >> kPageShift) < m_total && !m_is_free[pa >> kPageShift]);
-  m_is_free[pa >> kPageShift] = true;
+  const uint64_t f = pa >> kPageShift;
+  assert(page_aligned(pa) && f < m_total && !m_is_free[f]);
+  m_is_free[f] = true;
+  ++m_root_free[f / kRootFrames];
   ++m_nfree;
-  m_free.push_back(pa);
-  // Runs that come and go with no alloc() in between would grow the stack
-  // without bound: every frame they free adds an entry, none is popped.
-  if (m_free.size() > 2 * m_total) compact();
-}
-
-void VramAllocator::compact() {
-  std::vector<bool> seen(m_total, false);
-  std::vector<uint64_t> keep;
-  keep.reserve(m_nfree);
-  for (auto it = m_free.rbegin(); it != m_free.rend(); ++it) {
-    const uint64_t f = *it >> kPageShift;
-    if (m_is_free[f] && !seen[f]) {
-      seen[f] = true;
-      keep.push_back(*it);
-    }
-  }
-  m_free.assign(keep.rbegin(), keep.rend());
+  if (f < m_low) m_low = f;
 }
 
 }  // namespace hmmsim::host

@@ -92,6 +92,13 @@ class AddressSpace {
   Status munmap(uint64_t addr, uint64_t len);
   // mprotect: raises PROTECTION_VMA, drops write permission from entries.
   Status mprotect(uint64_t addr, uint64_t len, uint32_t prot);
+  // The kernel's change_protection() for a driver that keeps a copy of
+  // private pages (read duplication): raises PROTECTION_PAGE with `owner`,
+  // then drops write permission from the present entries of [addr, addr +
+  // len), one private, non-hugetlb VMA. The CPU's next write faults; a page
+  // it does not own alone is copied, raising CLEAR, so the copy's keeper
+  // hears of the write (do_wp_page reuses by refcount, as Linux 5.8-5.18).
+  Status write_protect(uint64_t addr, uint64_t len, const void* owner);
   // mremap: shrink, grow in place, or move (MREMAP_MAYMOVE / FIXED /
   // DONTUNMAP). Returns the new address in `*new_addr`. Raises UNMAP on the
   // old range when pages move.

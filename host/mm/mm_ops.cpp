@@ -61,6 +61,18 @@ Status AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   return Status::Ok;
 }
 
+Status AddressSpace::write_protect(uint64_t addr, uint64_t len, const void* owner) {
+  if (!page_aligned(addr) || len == 0) return Status::Inval;
+  const uint64_t end = addr + page_up(len);
+  const Vma* v = find_vma(addr);
+  if (!v || end > v->end || v->shared() || v->hugetlb) return Status::Inval;
+  if (split_pmds_across(addr, end) != Status::Ok) return Status::Inval;
+  notify(addr, end, NotifyEvent::ProtectionPage, owner);
+  for (auto it = m_ptes.lower_bound(addr >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift); ++it)
+    if (it->second.kind == PteKind::Present) it->second.write = false;
+  return Status::Ok;
+}
+
 Status AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, MremapFlags f,
                             uint64_t* new_addr) {
   if (!page_aligned(old_addr) || new_len == 0) return Status::Inval;

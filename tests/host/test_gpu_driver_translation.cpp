@@ -12,6 +12,12 @@ constexpr uint64_t k2M = 2ull << 20;
 // kBase = 4 GiB: PD3 0, PD2 0, PD1 8, PD0 0. The first fault allocates
 // PD2, PD1, PD0 and the PT at VRAM 0x1000..0x4000 (the root is at 0).
 constexpr uint64_t kPd0 = 0x3000;
+// Rig's VRAM (gpu_driver_fixture.h). Page tables take single frames from
+// the bottom; chunks are aligned runs from the top, so the first 64 KiB
+// chunk is the last 64 KiB of VRAM and the first 2 MiB chunk its last 2 MiB.
+constexpr uint64_t kVram = 16ull << 20;
+constexpr uint64_t kTop64K = kVram - (64ull << 10);
+constexpr uint64_t kTop2M = kVram - (2ull << 20);
 
 DriverSpec chunked(uint64_t chunk, const char* placement = "migrate") {
   DriverSpec s = unit_spec();
@@ -36,6 +42,13 @@ size_t ack_reads_between(const FakeDeviceBus& b, size_t after, size_t before) {
   return n;
 }
 
+// The chunk size the driver gives the page at `va` of its VMA: a test of
+// large pages must map a VMA that holds the whole aligned range.
+uint64_t chunk_for(Rig& r, uint64_t va) {
+  const Vma* vma = r.mm->find_vma(va);
+  return vma ? r.drv->chunks().chunk_bytes_for(va, vma->start, vma->end) : 0;
+}
+
 }  // namespace
 
 // ---- large pages from VRAM chunks -----------------------------------------
@@ -43,12 +56,15 @@ size_t ack_reads_between(const FakeDeviceBus& b, size_t after, size_t before) {
 TEST(GpuDriverTranslation, Whole64KiBRangeIsMappedWithA64KiBPte) {
   Rig r(chunked(k64K));
   ASSERT_TRUE(r.start());
+  ASSERT_EQ(r.drv->vram().total_frames() * P, kVram);
   r.map(0, 32);
+  ASSERT_EQ(chunk_for(r, Rig::va(0)), k64K);
   for (uint8_t i = 0; i < 4; ++i) r.fill(i * 5, i);  // pages 0, 5, 10, 15 hold data
   for (uint16_t i = 0; i < 16; ++i) r.fault(i);
   r.drv->service_faults();
 
-  // The chunk: the lowest 64 KiB-aligned free run (0..4 hold tables).
+  // The chunk: the highest 64 KiB-aligned free run, the top of VRAM
+  // (the tables sit at the bottom).
   EXPECT_EQ(r.drv->chunks().chunks(), 1u);
   EXPECT_EQ(r.drv->chunks().s_chunks_allocated, 1u);
   EXPECT_EQ(r.drv->chunks().s_fallback_frames, 0u);
@@ -56,16 +72,16 @@ TEST(GpuDriverTranslation, Whole64KiBRangeIsMappedWithA64KiBPte) {
   // maps the chunk.
   EXPECT_EQ(r.bus.vram_u64(kPd0), pt::make_pde(0x5000));
   EXPECT_EQ(r.bus.vram_u64(kPd0 + 8), pt::make_pde(0x4000));
-  EXPECT_EQ(r.bus.vram_u64(0x5000), pt::make_pte(0x10000, pt::Aperture::Vram, true));
+  EXPECT_EQ(r.bus.vram_u64(0x5000), pt::make_pte(kTop64K, pt::Aperture::Vram, true));
   for (unsigned g = 1; g < 32; ++g) EXPECT_EQ(r.bus.vram_u64(0x5000 + g * 8), 0u) << g;
   EXPECT_EQ(r.drv->page_table().big_mapped_in(kBase, kBase + k2M), 16u);
   EXPECT_EQ(r.drv->page_table().huge_mapped_in(kBase, kBase + k2M), 0u);
   for (uint64_t i = 0; i < 16; ++i) {
     const auto w = r.bus.walk_info(Rig::va(i));
     EXPECT_EQ(w.shift, 16u) << i;
-    EXPECT_EQ(w.pa, 0x10000 + i * P) << i;
+    EXPECT_EQ(w.pa, kTop64K + i * P) << i;
     EXPECT_EQ(w.reads, 5u) << i;
-    EXPECT_EQ(r.mm->pte(Rig::va(i)).pfn, r.devpfn(0x10000 + i * P)) << i;
+    EXPECT_EQ(r.mm->pte(Rig::va(i)).pfn, r.devpfn(kTop64K + i * P)) << i;
     EXPECT_EQ(r.vram_page(w.pa), i % 5 == 0 ? pattern(uint8_t(i / 5)) : kZeroPage) << i;
   }
   // The zero fill and the copies ran straight into the chunk.
@@ -91,12 +107,14 @@ TEST(GpuDriverTranslation, SecondGroupNeedsNoDirectoryScope) {
   Rig r(chunked(k64K));
   ASSERT_TRUE(r.start());
   r.map(0, 64);
+  ASSERT_EQ(chunk_for(r, Rig::va(16)), k64K);
   for (uint16_t i = 0; i < 16; ++i) r.fault(i);
   r.drv->service_faults();
   ASSERT_TRUE(r.bus.tlb_log.back().directories);
   for (uint16_t i = 16; i < 32; ++i) r.fault(i);
   r.drv->service_faults();
-  EXPECT_EQ(r.bus.vram_u64(0x5000 + 8), pt::make_pte(0x20000, pt::Aperture::Vram, true));
+  // The second chunk is the next run down from the top.
+  EXPECT_EQ(r.bus.vram_u64(0x5000 + 8), pt::make_pte(kTop64K - k64K, pt::Aperture::Vram, true));
   ASSERT_EQ(r.bus.tlb_log.size(), 2u);
   EXPECT_FALSE(r.bus.tlb_log[1].directories) << "only a PT64 entry changed";
   // The scope register went back to 0 before that trigger.
@@ -117,14 +135,15 @@ TEST(GpuDriverTranslation, SecondGroupNeedsNoDirectoryScope) {
 TEST(GpuDriverTranslation, HalfAGroupStays4KiBUntilTheRestArrives) {
   Rig r(chunked(k64K));
   ASSERT_TRUE(r.start());
-  r.map(0, 16);
+  r.map(0, 16);  // exactly one aligned 64 KiB range: its chunk stays 64 KiB
+  ASSERT_EQ(chunk_for(r, Rig::va(0)), k64K);
   for (uint16_t i = 0; i < 16; i += 2) r.fault(i);  // even pages
   r.drv->service_faults();
   EXPECT_EQ(r.bus.vram_u64(kPd0), 0u) << "no 64 KiB table yet";
   for (uint64_t i = 0; i < 16; i += 2) {
     const auto w = r.bus.walk_info(Rig::va(i));
     EXPECT_EQ(w.shift, 12u) << i;
-    EXPECT_EQ(w.pa, 0x10000 + i * P) << "page at its VA offset in the chunk";
+    EXPECT_EQ(w.pa, kTop64K + i * P) << "page at its VA offset in the chunk";
   }
   for (const auto& t : r.bus.tlb_log) EXPECT_FALSE(t.directories);
   EXPECT_EQ(r.drv->vram().free_frames(), r.drv->vram().total_frames() - 5 - 16);
@@ -132,7 +151,7 @@ TEST(GpuDriverTranslation, HalfAGroupStays4KiBUntilTheRestArrives) {
   for (uint16_t i = 1; i < 16; i += 2) r.fault(i);
   r.drv->service_faults();
   EXPECT_EQ(r.bus.walk_info(Rig::va(3)).shift, 16u);
-  EXPECT_EQ(r.bus.walk_info(Rig::va(3)).pa, 0x13000u);
+  EXPECT_EQ(r.bus.walk_info(Rig::va(3)).pa, kTop64K + 3 * P);
   ASSERT_GT(r.bus.tlb_log.size(), tlb0);
   EXPECT_TRUE(r.bus.tlb_log.back().directories);
   EXPECT_EQ(r.drv->vram().free_frames(), r.drv->vram().total_frames() - 5 - 16 - 1);
@@ -141,25 +160,28 @@ TEST(GpuDriverTranslation, HalfAGroupStays4KiBUntilTheRestArrives) {
 TEST(GpuDriverTranslation, Whole2MiBRangeIsMappedWithA2MiBPte) {
   Rig r(chunked(k2M));
   ASSERT_TRUE(r.start());
+  ASSERT_EQ(r.drv->vram().total_frames() * P, kVram);
   r.map(0, 1024);
+  ASSERT_EQ(chunk_for(r, Rig::va(0)), k2M);
   r.fill(7, 7);
   r.fill(300, 30);
   EXPECT_EQ(r.drv->prefetch_to_device(kBase, kBase + k2M), 512u);
 
-  // Chunk at 2 MiB (frame 0 holds the root); the 2 MiB PTE sits in PD0 word 0.
-  EXPECT_EQ(r.bus.vram_u64(kPd0), pt::make_pte(k2M, pt::Aperture::Vram, true));
+  // Chunk at the top 2 MiB of VRAM (the tables are at the bottom); the
+  // 2 MiB PTE sits in PD0 word 0.
+  EXPECT_EQ(r.bus.vram_u64(kPd0), pt::make_pte(kTop2M, pt::Aperture::Vram, true));
   for (unsigned g = 0; g < 32; ++g)
-    EXPECT_EQ(r.bus.vram_u64(0x5000 + g * 8), pt::make_pte(k2M + g * k64K, pt::Aperture::Vram, true)) << g;
+    EXPECT_EQ(r.bus.vram_u64(0x5000 + g * 8), pt::make_pte(kTop2M + g * k64K, pt::Aperture::Vram, true)) << g;
   EXPECT_EQ(r.drv->page_table().huge_mapped_in(kBase, kBase + k2M), 512u);
   for (uint64_t i : {0, 7, 300, 511}) {
     const auto w = r.bus.walk_info(Rig::va(i));
     EXPECT_EQ(w.shift, 21u) << i;
-    EXPECT_EQ(w.pa, k2M + i * P) << i;
+    EXPECT_EQ(w.pa, kTop2M + i * P) << i;
     EXPECT_EQ(w.reads, 4u) << i;
   }
-  EXPECT_EQ(r.vram_page(k2M + 7 * P), pattern(7));
-  EXPECT_EQ(r.vram_page(k2M + 300 * P), pattern(30));
-  EXPECT_EQ(r.vram_page(k2M + 8 * P), kZeroPage);
+  EXPECT_EQ(r.vram_page(kTop2M + 7 * P), pattern(7));
+  EXPECT_EQ(r.vram_page(kTop2M + 300 * P), pattern(30));
+  EXPECT_EQ(r.vram_page(kTop2M + 8 * P), kZeroPage);
   ASSERT_EQ(r.bus.tlb_log.size(), 1u);
   EXPECT_EQ(r.bus.tlb_log[0].va, kBase);
   EXPECT_EQ(r.bus.tlb_log[0].pages, 512u);
@@ -183,7 +205,7 @@ TEST(GpuDriverTranslation, Whole2MiBRangeIsMappedWithA2MiBPte) {
   r.fault(7, AccessType::Write);
   r.drv->service_faults();
   EXPECT_EQ(r.bus.walk_info(Rig::va(7)).shift, 21u);
-  EXPECT_EQ(r.bus.walk_info(Rig::va(7)).pa, k2M + 7 * P);
+  EXPECT_EQ(r.bus.walk_info(Rig::va(7)).pa, kTop2M + 7 * P);
   EXPECT_TRUE(r.bus.tlb_log.back().directories);
   EXPECT_EQ(r.drv->chunks().s_fallback_frames, 0u);
 
@@ -208,6 +230,57 @@ TEST(GpuDriverTranslation, FourKiBChunksKeepTheOldPlacement) {
   EXPECT_EQ(r.drv->chunks().chunks(), 0u);
   EXPECT_FALSE(r.bus.tlb_log.back().directories);
   EXPECT_TRUE(writes_to(r.bus, bar0::kTlbInvScope).empty()) << "scope stays 0: never written";
+}
+
+// VRAM full of other blocks' 2 MiB chunks: a fault in a new block evicts a
+// whole victim block, whose chunk goes back whole, and takes a 2 MiB chunk
+// there, not a 64 KiB piece or a lone frame from the free frames left
+// between the page tables (GpuDriver::frame_for asks Fit::Chunk first).
+TEST(GpuDriverTranslation, FullVramEvictsAVictimBlockForAWholeChunk) {
+  constexpr uint64_t kSmallVram = 4 * k2M;  // region 0: tables; 1..3: chunks
+  Rig r(chunked(k2M), kSmallVram);
+  ASSERT_TRUE(r.start());
+  r.map(0, 4 * 512);  // four whole 2 MiB blocks
+  ASSERT_EQ(chunk_for(r, Rig::va(3 * 512)), k2M);
+  for (uint8_t i = 0; i < 3; ++i) r.fill(i, 40 + i);
+  // Blocks A, B, C in turn: chunks from the top down, regions 3, 2, 1.
+  for (uint16_t i = 0; i < 3; ++i) r.fault(i);
+  r.drv->service_faults();
+  r.fault(512 + 9);
+  r.drv->service_faults();
+  r.fault(1024 + 20);
+  r.drv->service_faults();
+  const VramChunks& c = r.drv->chunks();
+  ASSERT_EQ(c.s_chunks_allocated, 3u);
+  ASSERT_EQ(r.bus.walk_info(Rig::va(1)).pa, 3 * k2M + 1 * P);
+  ASSERT_EQ(r.bus.walk_info(Rig::va(512 + 9)).pa, 2 * k2M + 9 * P);
+  ASSERT_EQ(r.bus.walk_info(Rig::va(1024 + 20)).pa, 1 * k2M + 20 * P);
+  ASSERT_EQ(r.drv->stats().s_evictions, 0u);
+  // Less than two chunks' worth is free, and none of it is a whole region.
+  ASSERT_LT(r.drv->vram().free_frames(), 2 * 512u);
+
+  // Block D: the first block to come in (A, FIFO) goes out, all three pages.
+  r.fault(1536 + 7, AccessType::Write);
+  r.drv->service_faults();
+  EXPECT_EQ(r.drv->stats().s_evictions, 1u);
+  EXPECT_EQ(r.drv->stats().s_pages_evicted, 3u);
+  EXPECT_EQ(c.s_chunks_allocated, 4u);
+  EXPECT_EQ(c.s_pieces_allocated, 0u);
+  EXPECT_EQ(c.s_fallback_frames, 0u);
+  EXPECT_EQ(c.chunks(), 3u);  // B, C, D
+  EXPECT_EQ(r.drv->stats().s_vram_alloc_failures, 0u);
+  // D's page sits at its offset in A's old chunk, the highest free run.
+  const auto w = r.bus.walk_info(Rig::va(1536 + 7));
+  EXPECT_EQ(w.pa, 3 * k2M + 7 * P);
+  EXPECT_EQ(r.mm->pte(Rig::va(1536 + 7)).kind, PteKind::DevicePrivate);
+  // A is back in system memory, intact; B and C stayed.
+  for (uint8_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.bus.walk(Rig::va(i)), 0u) << int(i);
+    EXPECT_EQ(r.mm->pte(Rig::va(i)).kind, PteKind::Present) << int(i);
+    EXPECT_EQ(r.cpu_page(i), pattern(40 + i)) << int(i);
+  }
+  EXPECT_EQ(r.bus.walk_info(Rig::va(512 + 9)).pa, 2 * k2M + 9 * P);
+  EXPECT_EQ(r.bus.walk_info(Rig::va(1024 + 20)).pa, 1 * k2M + 20 * P);
 }
 
 // ---- invalidate acknowledgement ---------------------------------------------
