@@ -175,7 +175,7 @@ void Platform::Impl::register_stats() {
       {"write_upgrades", &ds.s_write_upgrades,
        "read-only pages made writable on the CPU side before migrating for a GPU write"},
       {"refault_no_evict", &ds.s_refault_no_evict,
-       "pages of a block evicted in the last 2 batches left remote instead of evicting a chunk"},
+       "chunked VRAM: pages left remote, every block with a chunk serviced in the last 2 batches"},
       {"read_dup.pages", &ds.s_dup_pages, "read-only copies of read-mostly pages made in VRAM"},
       {"read_dup.dropped", &ds.s_dup_dropped, "copies dropped (a write on either side, an unmap, an eviction)"},
       {"read_dup.evicted", &ds.s_dup_evicted, "copies dropped to free VRAM"},

@@ -68,6 +68,7 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
   m_bus.cpu_work(m_spec.costs.per_block_ns);
   const uint64_t block = block_of(faulted.front().first);
   m_batch_blocks.insert(block);
+  m_serviced_at[block] = m_stats.s_batches;
   const uint64_t now = m_bus.now_ps();
   // Per page of the block: what is asked for, and where it goes.
   enum : uint8_t { kNone, kVram, kRemote, kDup };

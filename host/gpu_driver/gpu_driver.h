@@ -70,7 +70,7 @@ struct DriverStats {
   uint64_t s_vram_alloc_failures = 0;
   uint64_t s_pages_prefetched = 0;  // moved to VRAM by prefetch_to_device
   uint64_t s_write_upgrades = 0;    // CPU-side write faults before migrating a read-only page for a write
-  uint64_t s_refault_no_evict = 0;  // chunked VRAM: pages of a just-evicted block left remote
+  uint64_t s_refault_no_evict = 0;  // chunked VRAM: pages left remote, every other block recent
   uint64_t s_dup_pages = 0;         // read-only copies made in VRAM (read-mostly)
   uint64_t s_dup_dropped = 0;       // copies dropped: a write, an unmap, an eviction
   uint64_t s_dup_evicted = 0;       // of which dropped to free VRAM
@@ -168,7 +168,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   // Eviction (gpu_driver_evict.cpp): frees VRAM by moving a victim's pages
   // back to system memory; false when no block other than `exclude` (and,
   // with spare_batch, the blocks of the batch being serviced) has any.
-  bool evict_one(uint64_t exclude, bool spare_batch);
+  bool evict_one(uint64_t exclude, bool spare_batch, bool spare_recent = false);
   uint64_t evict_range(uint64_t va, uint64_t bytes);
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
   // VRAM frame for a page of the VMA [lo, hi), evicting if need be.
@@ -214,9 +214,10 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   StageClock m_clock;
   bool m_batch_throttled = false;  // the batch being serviced left a fault throttled
   bool m_evicted_since_replay = false;  // pauses prefetching under pressure
-  // Chunked VRAM: the batch number at which each block was last evicted.
-  static constexpr uint64_t kRefaultBatches = 2;
-  std::unordered_map<uint64_t, uint64_t> m_evicted_at;
+  // Chunked VRAM: the batch in which each block was last serviced; blocks
+  // of the last kRecentBatches are spared by chunk evictions.
+  static constexpr uint64_t kRecentBatches = 2;
+  std::unordered_map<uint64_t, uint64_t> m_serviced_at;
   std::set<uint64_t> m_batch_blocks;  // 2 MiB blocks serviced since the last replay
   DevicePagemap* m_pagemap = nullptr;
   AddressSpace* m_mm = nullptr;

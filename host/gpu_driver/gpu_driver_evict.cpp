@@ -37,24 +37,20 @@ uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi) {
   // Only when enough VRAM is free but scattered does it settle for a piece.
   using Fit = VramChunks::Fit;
   const uint64_t chunk_frames = m_chunks.chunk_bytes_for(va, lo, hi) >> kPageShift;
-  // A block evicted in the last batches that faults again must not evict
-  // another whole chunk in turn: when every warp needs more blocks than
-  // VRAM holds chunks, blocks would push each other out round after round
-  // and no warp would finish. Its pages take free VRAM or stay remote.
-  if (chunk_frames > 1) {
-    auto ev = m_evicted_at.find(block_of(va));
-    if (ev != m_evicted_at.end() && m_stats.s_batches - ev->second <= kRefaultBatches) {
-      const uint64_t pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
-      if (pa == VramAllocator::kNone) ++m_stats.s_refault_no_evict;
-      return pa;
-    }
-  }
+  // With chunks, blocks serviced in the last few batches are spared too,
+  // not only those of this batch: when every warp needs more blocks than
+  // VRAM holds chunks, evicting one of them for another would have blocks
+  // push each other out round after round, and no warp would finish. The
+  // page takes free VRAM or stays remote instead.
+  const bool spare_recent = chunk_frames > 1;
   uint64_t pa;
   while ((pa = m_chunks.frame_for(va, Fit::Chunk, lo, hi)) == VramAllocator::kNone) {
-    if (m_vram.free_frames() >= 2 * chunk_frames || !evict_one(block_of(va), true)) break;
+    if (m_vram.free_frames() >= 2 * chunk_frames || !evict_one(block_of(va), true, spare_recent)) break;
   }
   if (pa == VramAllocator::kNone) pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
-  while (pa == VramAllocator::kNone && evict_one(block_of(va), true)) pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
+  while (pa == VramAllocator::kNone && evict_one(block_of(va), true, spare_recent))
+    pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
+  if (pa == VramAllocator::kNone && spare_recent) ++m_stats.s_refault_no_evict;
   return pa;
 }
 
@@ -67,13 +63,18 @@ bool GpuDriver::ensure_tables(uint64_t start, uint64_t end) {
   return true;
 }
 
-bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch) {
+bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch, bool spare_recent) {
   // Pages a batch has just made resident stay until its replay: evicting
   // them first would leave warps whose accesses span more blocks than VRAM
   // holds faulting forever. A victim that frees nothing (its pages are
   // pinned, or there is no system memory for them) is forgotten by the
   // policy, so this ends.
-  auto excluded = [&](uint64_t b) { return b == exclude || (spare_batch && m_batch_blocks.count(b)); };
+  auto excluded = [&](uint64_t b) {
+    if (b == exclude || (spare_batch && m_batch_blocks.count(b))) return true;
+    if (!spare_recent) return false;
+    auto it = m_serviced_at.find(b);
+    return it != m_serviced_at.end() && m_stats.s_batches - it->second <= kRecentBatches;
+  };
   while (auto v = m_evict->victim_outside(excluded)) {
     if (evict_range(v->va, v->bytes)) return true;
     for (uint64_t a = v->va; a < v->va + v->bytes; a += kPageSize) m_evict->on_released(a);
@@ -134,7 +135,6 @@ uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
     migrate_device_finalize(m_sys, m);  // the device pages' last references go: page_free
   }
   if (moved) {
-    m_evicted_at[block_of(va)] = m_stats.s_batches;
     m_evicted_since_replay = true;
     ++m_stats.s_evictions;
     m_stats.s_pages_evicted += moved;
