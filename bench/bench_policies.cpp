@@ -2,9 +2,10 @@
 // per serviced block, an eviction policy's bookkeeping per GPU access (lru,
 // lru4k and tbn see every access) and per victim, and a histogram sample
 // (one per batch and stage). items_per_second is decisions, accesses or
-// samples per host second.
+// samples per host second. Also the VRAM allocator: a single frame, a 2 MiB
+// run found by a scan from the top, a page placed in its block's chunk.
 //
-//   build/release/bench/hmm_bench --benchmark_filter='Prefetch|Evict|Histogram'
+//   build/release/bench/hmm_bench --benchmark_filter='Prefetch|Evict|Histogram|Vram'
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 #include "common/histogram.h"
 #include "host/gpu_driver/eviction_policy.h"
 #include "host/gpu_driver/prefetch_policy.h"
+#include "host/gpu_driver/vram_allocator.h"
+#include "host/gpu_driver/vram_chunks.h"
 
 namespace {
 
@@ -91,3 +94,50 @@ void BM_HistogramAdd(benchmark::State& st) {
 BENCHMARK(BM_HistogramAdd);
 
 }  // namespace
+
+// 16 GiB of VRAM, half of it taken: alloc() then free() of the lowest frame.
+void BM_VramAllocFree(benchmark::State& st) {
+  VramAllocator v(16ull << 30);
+  for (uint64_t i = 0; i < v.total_frames() / 2; ++i) v.alloc();
+  for (auto _ : st) {
+    const uint64_t pa = v.alloc();
+    benchmark::DoNotOptimize(pa);
+    v.free(pa);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_VramAllocFree);
+
+// 16 GiB of VRAM where every 2 MiB region but the lowest has one frame
+// taken: each 2 MiB run is found after passing 8191 busy regions.
+void BM_VramRunWorstCase(benchmark::State& st) {
+  VramAllocator v(16ull << 30);
+  const uint64_t regions = v.total_frames() / VramAllocator::kRootFrames;
+  const uint64_t all = v.alloc_run(v.total_frames());
+  for (uint64_t f = 0; f < v.total_frames(); ++f)
+    if (f < VramAllocator::kRootFrames || f % VramAllocator::kRootFrames) v.free(all + f * 4096);
+  for (auto _ : st) {
+    const uint64_t pa = v.alloc_run(VramAllocator::kRootFrames);
+    benchmark::DoNotOptimize(pa);
+    for (uint64_t f = 0; f < VramAllocator::kRootFrames; ++f) v.free(pa + f * 4096);
+  }
+  st.counters["regions"] = static_cast<double>(regions);
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_VramRunWorstCase);
+
+// 1 GiB of VRAM in 2 MiB chunks: every page of a block placed in its chunk,
+// then released (the chunk goes back whole). Items are pages.
+void BM_VramChunkPages(benchmark::State& st) {
+  VramAllocator v(1ull << 30);
+  VramChunks c(v, 2ull << 20);
+  uint64_t block = 1ull << 32;
+  std::vector<uint64_t> pas(512);
+  for (auto _ : st) {
+    for (uint64_t i = 0; i < 512; ++i) pas[i] = c.frame_for(block + i * 4096);
+    for (uint64_t pa : pas) c.release(pa);
+    block += 2ull << 20;
+  }
+  st.SetItemsProcessed(st.iterations() * 512);
+}
+BENCHMARK(BM_VramChunkPages);

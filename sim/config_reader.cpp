@@ -467,7 +467,7 @@ std::string reader_path(const YAML::Node& root, const std::vector<std::string>& 
     const YAML::Node& c = cur;
     YAML::Node next;
     if (c.IsSequence()) {
-      out += "[" + parts[i] + "]";
+      out += "[" + std::to_string(std::stoul(parts[i])) + "]";  // "01" is item 1
       next.reset(c[std::stoul(parts[i])]);
     } else {
       out += (i ? "." : "") + parts[i];

@@ -102,7 +102,7 @@ void GpuDriver::service_block(const std::vector<std::pair<uint64_t, PendingFault
     Where where = hint == ThrashHint::Pin ? Where::Remote : m_place->on_fault(preferred_location(va));
     // Atomics need the page local when the link cannot carry them.
     if (at && !m_spec.sysmem_atomics) where = Where::Vram;
-    req[i] = PageReq{w, true};
+    req[i] = PageReq{w, true, at && !m_spec.sysmem_atomics};
     atomic[i] = at;
     // A read of a read-mostly page still in system memory gets a copy in
     // VRAM beside it (UVM's read duplication); a write migrates as usual,
@@ -295,7 +295,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
     if (speculative && m_evicted_since_replay) continue;
     const uint64_t va = start + i * kPageSize;
     const uint64_t vpa = speculative ? m_chunks.frame_for(va, VramChunks::Fit::Chunk, vma_lo, vma_hi)
-                                     : frame_for(va, vma_lo, vma_hi);
+                                     : frame_for(va, vma_lo, vma_hi, pages && (*pages)[i].local);
     if (vpa == VramAllocator::kNone) {
       ++m_stats.s_vram_alloc_failures;  // the page stays in system memory
       continue;

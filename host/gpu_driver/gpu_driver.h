@@ -147,6 +147,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   struct PageReq {
     bool write = false;    // map writable (the access needs it)
     bool faulted = false;  // a fault asked for it (else the prefetcher did)
+    bool local = false;    // must be in VRAM: an atomic the link cannot carry
   };
   enum class Origin : uint8_t { Fault, Counter, Api };  // Fault: the run's PageReq says faulted or prefetched
 
@@ -172,7 +173,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   uint64_t evict_range(uint64_t va, uint64_t bytes);
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
   // VRAM frame for a page of the VMA [lo, hi), evicting if need be.
-  uint64_t frame_for(uint64_t va, uint64_t lo, uint64_t hi);
+  // `local`: the page cannot be mapped remotely, so recent blocks are not spared for it.
+  uint64_t frame_for(uint64_t va, uint64_t lo, uint64_t hi, bool local = false);
   bool ensure_tables(uint64_t start, uint64_t end);  // evicting if VRAM is full
   void track_resident(Pfn devpfn, uint64_t va);
   void untrack_resident(Pfn devpfn);

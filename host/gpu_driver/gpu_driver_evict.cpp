@@ -30,7 +30,7 @@ void GpuDriver::untrack_resident(Pfn devpfn) {
   if (other == m_resident.end() || other->first != va) m_evict->on_released(va);
 }
 
-uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi) {
+uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi, bool local) {
   // A page that finds no chunk for its range evicts one, as UVM's allocator
   // evicts a root chunk, rather than taking a lone frame: lone frames would
   // break up VRAM until no block could have a chunk (and large pages) again.
@@ -49,6 +49,10 @@ uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi) {
   }
   if (pa == VramAllocator::kNone) pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
   while (pa == VramAllocator::kNone && evict_one(block_of(va), true, spare_recent))
+    pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
+  // A page that cannot stay remote (an atomic the link cannot carry) takes
+  // from recent blocks too: else its fault would be fatal.
+  while (pa == VramAllocator::kNone && spare_recent && local && evict_one(block_of(va), true))
     pa = m_chunks.frame_for(va, Fit::Any, lo, hi);
   if (pa == VramAllocator::kNone && spare_recent) ++m_stats.s_refault_no_evict;
   return pa;

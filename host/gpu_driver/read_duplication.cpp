@@ -2,14 +2,16 @@
 // read-mostly page leaves the page in system memory and puts a read-only
 // copy in VRAM beside it, so both sides read locally. The copy goes when
 // either side writes, as UVM collapses duplicates on a write:
-// - a GPU write faults (the copy is mapped read-only) and migrates the page
-//   as usual; the migration's notifier event drops the copy first;
+// - a GPU write faults (the copy is mapped read-only): make_writable drops
+//   the copy and makes the CPU entry writable, then the page migrates;
 // - a CPU write faults too: the driver write-protected the CPU's entry when
 //   it made the copy and holds a reference on the page, so the fault copies
 //   the page (it is not the CPU's alone) and raises CLEAR, which drops it.
 // Any other change of the CPU page table over the page drops it as well;
 // under memory pressure a copy is evicted by dropping it (nothing to copy
 // back: the system page is current).
+#include <optional>
+
 #include "host/gpu_driver/gpu_driver.h"
 
 namespace hmmsim::host {
@@ -32,6 +34,13 @@ void GpuDriver::duplicate_run(uint64_t start, size_t n) {
   const Vma* vma = m_mm->find_vma(start);
   if (!vma) return;
   const uint64_t lo = vma->start, hi = vma->end;
+  // Shared and hugetlb memory cannot be write-protected for us (a CPU write
+  // would not be heard): such pages migrate as usual.
+  if (vma->shared() || vma->hugetlb) {
+    ++m_stats.s_dup_refused;
+    service_run(start, std::vector<PageReq>(n, PageReq{false, true}), true, false);
+    return;
+  }
   const Stage prev = mark(Stage::Allocate);
   const bool tables = ensure_tables(start, end);
   // Frames first: taking one may evict, and the eviction's notifier event
@@ -44,8 +53,8 @@ void GpuDriver::duplicate_run(uint64_t start, size_t n) {
   };
   mark(Stage::RangeFault);
   m_bus.cpu_work(m_spec.costs.per_page_ns * n);
-  // Shared and hugetlb memory cannot be write-protected for us (a CPU write
-  // would not be heard): such pages migrate as usual.
+  // The VMA may have changed while frames were found: then, or without
+  // tables, the pages are served as usual.
   if (!tables || m_mm->write_protect(start, end - start, this) != Status::Ok) {
     release_frames();
     mark(prev);
@@ -105,7 +114,8 @@ void GpuDriver::duplicate_run(uint64_t start, size_t n) {
         if (!held[k]) continue;
         const Pfn pfn = hmm_pfn_to_pfn(r.hmm_pfns[k]);
         const uint64_t va = start + k * kPageSize;
-        if (vpa[k] == VramAllocator::kNone || !m_pt.map(va, vpa[k], pt::Aperture::Vram, false, true)) {
+        if (vpa[k] == VramAllocator::kNone || m_dups.count(va) ||
+            !m_pt.map(va, vpa[k], pt::Aperture::Vram, false, true)) {
           remote[k] = true;
           continue;
         }
@@ -133,14 +143,18 @@ void GpuDriver::duplicate_run(uint64_t start, size_t n) {
 }
 
 size_t GpuDriver::drop_duplicates(uint64_t start, uint64_t end, bool unmap) {
+  // Under the lock from lookup to erase when unmapping: taking it may wait,
+  // and whoever held it (a notifier callback) may have dropped these copies
+  // meanwhile. Without unmapping (the callback has), nothing here waits.
+  std::optional<LockGuard> g;
+  if (unmap) g.emplace(m_lock);
   auto first = m_dups.lower_bound(start);
   if (first == m_dups.end() || first->first >= end) return 0;
   if (unmap) {
     // The device must stop reading a copy before its frame can be reused.
-    LockGuard g(m_lock);
     for (auto it = first; it != m_dups.end() && it->first < end; ++it)
       if (!m_pt.unmap_range(it->first, it->first + kPageSize).empty()) queue_tlb_invalidate(it->first, 1);
-    flush_tlb_invalidates();
+    flush_tlb_invalidates();  // waits, holding the lock: no one else drops copies meanwhile
   }
   size_t n = 0;
   for (auto it = first; it != m_dups.end() && it->first < end; ++n) {

@@ -283,6 +283,52 @@ TEST(GpuDriverTranslation, FullVramEvictsAVictimBlockForAWholeChunk) {
   EXPECT_EQ(r.bus.walk_info(Rig::va(1024 + 20)).pa, 1 * k2M + 20 * P);
 }
 
+// Blocks serviced in the current batch or the two before it are not evicted
+// for a chunk: a read of a fourth block then stays remote. An atomic the
+// link cannot carry must be local, so it evicts one of them after all.
+TEST(GpuDriverTranslation, RecentBlocksAreSparedUnlessThePageMustBeLocal) {
+  for (bool atomic : {false, true}) {
+    SCOPED_TRACE(atomic ? "atomic" : "read");
+    DriverSpec spec = chunked(k2M);
+    spec.sysmem_atomics = false;
+    Rig r(spec, 4 * k2M);  // region 0: tables; 1..3: chunks
+    ASSERT_TRUE(r.start());
+    r.map(0, 6 * 512);  // blocks A, B, C, D, E, F
+    // One batch: A, B and C take the three chunks; D, E and F, finding no
+    // chunk and no victim outside the batch, take the rest of region 0 as
+    // 64 KiB pieces and lone frames until VRAM is full (D's page tables
+    // come first, so that D needs no table later).
+    for (uint16_t b = 0; b < 4; ++b) r.fault(b * 512);
+    for (uint16_t k = 0; k < 32; ++k) {
+      r.fault(4 * 512 + 16 * k);
+      r.fault(5 * 512 + 16 * k);
+    }
+    r.drv->service_faults();
+    ASSERT_EQ(r.drv->chunks().s_chunks_allocated, 3u);
+    ASSERT_GT(r.drv->chunks().s_pieces_allocated, 0u);
+    ASSERT_EQ(r.drv->vram().free_frames(), 0u);
+    ASSERT_EQ(r.drv->stats().s_evictions, 0u);
+    const uint64_t remote_before = r.drv->stats().s_refault_no_evict;
+    // Another 64 KiB range of D in the next batch: every block with VRAM
+    // was serviced one batch ago.
+    const uint64_t d = 3 * 512 + 80 + 3;
+    r.fault(d, atomic ? AccessType::AtomicWeak : AccessType::Read);
+    r.drv->service_faults();
+    const DriverStats& s = r.drv->stats();
+    EXPECT_TRUE(r.bus.cancel_log.empty());
+    if (!atomic) {
+      EXPECT_EQ(s.s_evictions, 0u);
+      EXPECT_EQ(s.s_refault_no_evict, remote_before + 1);
+      EXPECT_EQ(r.mm->pte(Rig::va(d)).kind, PteKind::Present);  // still in system memory
+      EXPECT_EQ(pt::aperture(r.bus.walk(Rig::va(d))), pt::Aperture::SysCoherent);
+    } else {
+      EXPECT_GE(s.s_evictions, 1u);
+      EXPECT_EQ(r.mm->pte(Rig::va(d)).kind, PteKind::DevicePrivate);
+      EXPECT_EQ(pt::aperture(r.bus.walk(Rig::va(d))), pt::Aperture::Vram);
+    }
+  }
+}
+
 // ---- invalidate acknowledgement ---------------------------------------------
 
 TEST(GpuDriverTranslation, DriverWaitsForTheAcknowledgementOfItsLastInvalidate) {

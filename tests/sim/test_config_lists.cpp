@@ -133,6 +133,12 @@ TEST(ConfigListOverride, BadValueInAListItemIsBlamedOnSet) {
   const ConfigError e = error_of([&] { bufs[0].boolean("read_mostly", false); });
   EXPECT_EQ(e.file, "--set") << e.what();
   EXPECT_EQ(e.line, 0) << e.what();
+  // An index written with a leading zero names the same item.
+  ConfigDoc doc2 = doc_of(kTwoBuffers);
+  apply_override(doc2, "workload.buffers.01.read_mostly=maybe");
+  std::vector<ConfigReader> bufs2 = ConfigReader::root(doc2).child("workload").list("buffers");
+  const ConfigError e2 = error_of([&] { bufs2[1].boolean("read_mostly", false); });
+  EXPECT_EQ(e2.file, "--set") << e2.what();
 }
 
 // ---- read_mostly ---------------------------------------------------------------
