@@ -14,8 +14,10 @@
 #include "hw/kernel/kernel_source.h"
 #include "sim/config.h"
 #include "sim/platform.h"
+#include "sim/resolved_config.h"
 #include "sim/scenario/scenario_runner.h"
 #include "sim/trace_command.h"
+#include "sim/version.h"
 
 namespace hmmsim::sim {
 
@@ -51,6 +53,24 @@ int run_scenario_command(const ConfigDoc& doc, const std::string& config, const 
   return r.exit_code;
 }
 
+// OUT/config.json: the config as resolved (every default filled in) and
+// what produced it; `hmmsim run OUT/config.json` runs the same again.
+bool write_resolved_config(const ConfigDoc& doc, const std::string& config, const std::vector<std::string>& sets,
+                           const std::string& out_dir, std::ostream& err) {
+  nlohmann::json j = doc.resolved ? doc.resolved->tree : nlohmann::json::object();
+  j["hmmsim"] = {{"version", kVersion},
+                 {"commit", kCommit},
+                 {"config", config},
+                 {"overrides", sets},
+                 {"note", "the resolved config: hmmsim run this file to run it again"}};
+  const fs::path p = fs::path(out_dir) / "config.json";
+  std::ofstream f(p);
+  f << j.dump(2) << "\n";
+  f.close();
+  if (!f) err << "hmmsim: cannot write " << p.string() << "\n";
+  return static_cast<bool>(f);
+}
+
 struct RunOptions {
   std::string record, replay;
 };
@@ -79,6 +99,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     return 2;
   }
   if (scenario) return run_scenario_command(doc, config, out_dir, quiet, out, err);
+  if (!write_resolved_config(doc, config, sets, out_dir, err)) return 2;
 
   std::unique_ptr<Platform> platform;
   try {
@@ -114,7 +135,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
   if (!r.fatal.empty()) err << "hmmsim: " << r.fatal << "\n";
   if (!ok) return 2;
-  out << "outputs written to " << out_dir << "/ (stats.json, stats.txt, summary.txt)\n";
+  out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt)\n";
   if (r.incomplete) {
     // SystemC threads are parked in the middle of their work and cannot be
     // unwound: leave without destructors (and without leak reports about
@@ -131,7 +152,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
 int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"hmmsim: a SystemC/TLM model of a GPU with its own MMU and a host HMM driver"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "hmmsim 0.1.0");
+  app.set_version_flag("--version", std::string("hmmsim ") + kVersion + " (" + kCommit + ")");
   std::string config, out_dir;
   std::vector<std::string> sets;
   bool quiet = false;

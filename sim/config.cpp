@@ -110,6 +110,7 @@ SimConfig parse_config(const ConfigDoc& doc) {
   parse_gpu(root.child("gpu"), c.gpu);
   parse_driver(root.child("driver"), c.driver, c.run.seed);
   parse_workload(root.child("workload"), c.workload, c.run.seed);
+  root.ignore("hmmsim");  // config.json's provenance: what ran it, and from what
   root.finish();
   c.gpu.sm.data = c.run.data;
   if (c.workload.kind == "vector_update" && c.workload.warps_per_sm > c.gpu.sm.max_warps)

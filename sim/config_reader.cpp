@@ -377,7 +377,7 @@ ConfigDoc load_top(const std::string& text, const std::string& file) {
   ctx.stack.push_back({canonical_name(file), file});
   try {
     Loaded l = load_text(text, file, ctx);
-    return ConfigDoc{l.root, file, {}, std::move(l.sources)};
+    return ConfigDoc{l.root, file, {}, std::move(l.sources), nullptr};
   } catch (const YAML::Exception& e) {  // defensive: yaml-cpp misuse must not escape
     throw ConfigError(file, line_of(e.mark), "", e.msg);
   }

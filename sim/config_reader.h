@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -42,6 +43,9 @@ struct ConfigDoc {
   // `include:`; a path takes the entry of its longest listed prefix, and
   // paths with none belong to `file`.
   std::map<std::string, std::string> sources;
+  // What the readers resolved (sim/resolved_config.h); made by the first
+  // reader that records a value, shared by copies made after that.
+  mutable std::shared_ptr<struct ResolvedConfig> resolved;
 };
 // Note: copying a ConfigDoc shares its nodes, and nothing here edits them in
 // place (apply_override rebuilds the maps on its path), so copies made before
@@ -114,8 +118,17 @@ class ConfigReader {
   const std::string& path() const;
   std::string key_path(const std::string& key) const;  // "gpu.tlb" + "entries"
 
-  // Marks a key as used without reading it (for keys read by other means).
+  // Marks a key as used without reading it (for keys read by other means);
+  // its value, if present, goes into the resolved config as written.
   void mark_used(const std::string& key);
+  // Accepts a key without reading or recording it (config.json's provenance).
+  void ignore(const std::string& key) { asked_.insert(key); }
+  // Records `value` as the resolved value of `key` instead of what the file
+  // says (e.g. a path made absolute).
+  void resolve_as(const std::string& key, const std::string& value);
+  // Keeps `key` out of the resolved config unless the file gives it: for
+  // keys whose mere presence changes what others mean.
+  void keep_as_written(const std::string& key);
   // Throws ConfigError on the first unread key (in document order):
   // "unknown key; allowed keys here: a, b, c" (the keys asked about, sorted).
   void finish() const;
@@ -132,6 +145,13 @@ class ConfigReader {
     YAML::Node value;
   };
   bool find(const std::string& key, Entry& out) const;
+  // Record the value a typed read returns, and return it.
+  uint64_t note(const std::string& key, uint64_t v);
+  int64_t note(const std::string& key, int64_t v);
+  double note(const std::string& key, double v);
+  bool note(const std::string& key, bool v);
+  std::string note(const std::string& key, const std::string& v);
+  std::vector<uint64_t> note(const std::string& key, const std::vector<uint64_t>& v);
   // Registers `key` as known and returns its entry if present.
   bool take(const std::string& key, Entry& out);
   [[noreturn]] void fail_at(const std::string& keypath, const YAML::Mark& mark,

@@ -5,11 +5,19 @@
 #include "sim/config_reader.h"
 #include "sim/config_reader_detail.h"
 #include "sim/config_units.h"
+#include "sim/resolved_config.h"
 
 namespace hmmsim::sim {
 
 using namespace units;
 using namespace detail;
+
+namespace {
+void record(const ConfigDoc& doc, const std::string& path, nlohmann::json v) {
+  if (!doc.resolved) doc.resolved = std::make_shared<ResolvedConfig>();
+  doc.resolved->set(path, std::move(v));
+}
+}  // namespace
 
 // ---- ConfigReader ----------------------------------------------------------
 
@@ -68,69 +76,69 @@ ConfigReader ConfigReader::child(const std::string& key) {
 
 uint64_t ConfigReader::u64(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   uint64_t v = 0;
   Parse p = e.value.IsScalar() ? parse_unsigned(e.value.Scalar(), v) : Parse::bad;
   if (p == Parse::bad) fail(key, "expected unsigned integer, " + got(e.value));
   if (p == Parse::overflow || v < min || v > max)
     fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
-  return v;
+  return note(key, v);
 }
 
 int64_t ConfigReader::i64(const std::string& key, int64_t def, int64_t min, int64_t max) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   int64_t v = 0;
   Parse p = e.value.IsScalar() ? parse_signed(e.value.Scalar(), v) : Parse::bad;
   if (p == Parse::bad) fail(key, "expected integer, " + got(e.value));
   if (p == Parse::overflow || v < min || v > max)
     fail(key, range_msg(e.value.Scalar(), std::to_string(min), std::to_string(max)));
-  return v;
+  return note(key, v);
 }
 
 double ConfigReader::real(const std::string& key, double def, double min, double max) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   double v = 0;
   if (!e.value.IsScalar() || !parse_real(e.value.Scalar(), v))
     fail(key, "expected number, " + got(e.value));
   if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_double(min), fmt_double(max)));
-  return v;
+  return note(key, v);
 }
 
 bool ConfigReader::boolean(const std::string& key, bool def) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   bool v = false;
   if (!e.value.IsScalar() || !parse_bool(e.value.Scalar(), v))
     fail(key, "expected boolean (true/false), " + got(e.value));
-  return v;
+  return note(key, v);
 }
 
 std::string ConfigReader::str(const std::string& key, const std::string& def) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   if (!e.value.IsScalar()) fail(key, "expected string, " + got(e.value));
-  return e.value.Scalar();
+  return note(key, e.value.Scalar());
 }
 
 std::string ConfigReader::choice(const std::string& key, const std::string& def,
                                  const std::vector<std::string>& allowed) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   if (e.value.IsScalar())
     for (const auto& a : allowed)
-      if (e.value.Scalar() == a) return a;
+      if (e.value.Scalar() == a) return note(key, a);
   fail(key, "expected one of [" + join(allowed, ", ") + "], " + got(e.value));
 }
 
 std::string ConfigReader::impl(const std::string& key, const std::string& def,
                                const std::vector<std::string>& registered) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   if (e.value.IsScalar())
     for (const auto& a : registered)
-      if (e.value.Scalar() == a) return a;
+      if (e.value.Scalar() == a) return note(key, a);
   fail(key, "unknown implementation " + (e.value.IsScalar() ? "'" + e.value.Scalar() + "'" : got(e.value)) +
                 "; registered: " + join(registered, ", "));
 }
@@ -141,29 +149,29 @@ void ConfigReader::check(const std::optional<common::SpecError>& err) const {
 
 uint64_t ConfigReader::bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   uint64_t v = 0;
   Parse p = e.value.IsScalar() ? parse_bytes(e.value.Scalar(), v) : Parse::bad;
   if (p == Parse::bad) fail(key, "expected byte size (e.g. 4096, 64KiB, 2MiB), " + got(e.value));
   if (p == Parse::overflow || v < min || v > max)
     fail(key, range_msg(e.value.Scalar(), fmt_bytes(min), fmt_bytes(max)));
-  return v;
+  return note(key, v);
 }
 
 double ConfigReader::time_ns(const std::string& key, double def, double min, double max) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   double v = 0;
   if (!e.value.IsScalar() || !parse_time(e.value.Scalar(), v))
     fail(key, "expected time (e.g. 100ns, 45us, 1.5ms), " + got(e.value));
   if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_ns(min), fmt_ns(max)));
-  return v;
+  return note(key, v);
 }
 
 std::vector<uint64_t> ConfigReader::u64_list(const std::string& key,
                                              const std::vector<uint64_t>& def) {
   Entry e;
-  if (!take(key, e)) return def;
+  if (!take(key, e)) return note(key, def);
   if (!e.value.IsSequence()) fail(key, "expected list of unsigned integers, " + got(e.value));
   std::vector<uint64_t> out;
   std::size_t i = 0;
@@ -177,7 +185,7 @@ std::vector<uint64_t> ConfigReader::u64_list(const std::string& key,
               range_msg(item.Scalar(), "0", std::to_string(std::numeric_limits<uint64_t>::max())));
     out.push_back(v);
   }
-  return out;
+  return note(key, out);
 }
 
 std::vector<ConfigReader> ConfigReader::list(const std::string& key) {
@@ -199,7 +207,30 @@ const std::string& ConfigReader::path() const { return path_; }
 
 std::string ConfigReader::key_path(const std::string& key) const { return join_path(path_, key); }
 
-void ConfigReader::mark_used(const std::string& key) { asked_.insert(key); }
+void ConfigReader::mark_used(const std::string& key) {
+  asked_.insert(key);
+  Entry e;
+  if (find(key, e)) record(*doc_, key_path(key), yaml_to_json(e.value));
+}
+
+void ConfigReader::keep_as_written(const std::string& key) {
+  if (!has(key) && doc_->resolved) doc_->resolved->erase(key_path(key));
+}
+
+void ConfigReader::resolve_as(const std::string& key, const std::string& value) {
+  record(*doc_, key_path(key), value);
+}
+
+uint64_t ConfigReader::note(const std::string& key, uint64_t v) { return record(*doc_, key_path(key), v), v; }
+int64_t ConfigReader::note(const std::string& key, int64_t v) { return record(*doc_, key_path(key), v), v; }
+double ConfigReader::note(const std::string& key, double v) { return record(*doc_, key_path(key), v), v; }
+bool ConfigReader::note(const std::string& key, bool v) { return record(*doc_, key_path(key), v), v; }
+std::string ConfigReader::note(const std::string& key, const std::string& v) {
+  return record(*doc_, key_path(key), v), v;
+}
+std::vector<uint64_t> ConfigReader::note(const std::string& key, const std::vector<uint64_t>& v) {
+  return record(*doc_, key_path(key), v), v;
+}
 
 void ConfigReader::finish() const {
   for (const auto& kv : map_) {

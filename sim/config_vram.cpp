@@ -58,6 +58,8 @@ void parse_vram(ConfigReader v, hw::VramSpec& s) {
   const uint32_t burst_length = static_cast<uint32_t>(v.u64("burst_length", preset.burst_length, 0, 64));
   if (v.has("burst_length") || v.has("bus_bits")) s.burst_bytes = bus_bits * burst_length / 8;
   if ((bus_bits * burst_length) % 8) v.fail("burst_length", "bus_bits x burst_length must be whole bytes");
+  // Whether these are given decides how bandwidth and burst are derived.
+  for (const char* k : {"bus_bits", "data_rate_gbps", "channel_bandwidth_gbps", "burst_length"}) v.keep_as_written(k);
 
   s.tck_ns = v.time_ns("tck", s.tck_ns, 1e-3, 100);
   s.t_cl_ns = timing(v, "t_cl", s.t_cl_ns, s.tck_ns);

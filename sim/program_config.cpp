@@ -106,6 +106,8 @@ void trace_step(ConfigReader t, StepSpec& s) {
   // Relative to the file that names it, like `include:`.
   const std::string from = t.error("path", "").file;
   tr.path = fs::path(path).is_absolute() || from == "--set" ? path : (fs::path(from).parent_path() / path).string();
+  // config.json lives elsewhere: it names the trace absolutely.
+  t.resolve_as("path", fs::absolute(tr.path).lexically_normal().string());
   tr.format = t.choice("format", "auto", {"auto", "accelsim", "nvbit", "native"});
   tr.placement = placement(t, {"managed", "device"});
   t.finish();
