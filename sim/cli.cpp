@@ -130,12 +130,13 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     return static_cast<bool>(f);
   };
   const bool ok = write("stats.json", r.stats.dump(2) + "\n") && write("stats.txt", platform->stats().to_text()) &&
-                  write("summary.txt", r.summary);
+                  write("summary.txt", r.summary) && (r.timeseries.empty() || write("timeseries.csv", r.timeseries));
   if (!quiet) out << r.summary;
   if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
   if (!r.fatal.empty()) err << "hmmsim: " << r.fatal << "\n";
   if (!ok) return 2;
-  out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt)\n";
+  out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt" << (r.timeseries.empty() ? "" : ", timeseries.csv")
+      << ")\n";
   if (r.incomplete) {
     // SystemC threads are parked in the middle of their work and cannot be
     // unwound: leave without destructors (and without leak reports about

@@ -11,6 +11,9 @@ void parse_run(ConfigReader r, RunSpec& s) {
   s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
   common::parse_data_mode(r.choice("data", common::to_string(s.data), {"full", "tag", "off"}), s.data);
   s.max_sim_time_ns = r.time_ns("max_sim_time", s.max_sim_time_ns, 1e3, 1e13);
+  s.timeseries_epoch_ns = r.time_ns("timeseries_epoch", s.timeseries_epoch_ns, 0, 1e12);
+  if (s.timeseries_epoch_ns > 0 && s.timeseries_epoch_ns < 10) r.fail("timeseries_epoch", "0 (none) or at least 10ns");
+  s.timeseries_max_rows = r.u64("timeseries_max_rows", s.timeseries_max_rows, 2, 100000000);
   r.finish();
 }
 

@@ -107,6 +107,26 @@ Platform::Impl::Impl(const SimConfig& c)
   }
   kstats = std::make_unique<KernelStats>(stats, std::move(kernels));
   register_stats();
+  add_timeseries_columns();
+}
+
+void Platform::Impl::add_timeseries_columns() {
+  if (cfg.run.timeseries_epoch_ns <= 0) return;
+  series = std::make_unique<TimeSeries>(
+      "timeseries", TimeSeriesSpec{cfg.run.timeseries_epoch_ns, cfg.run.timeseries_max_rows, 1000});
+  // Changes over each epoch (docs/outputs.md names them).
+  const std::pair<const char*, const char*> deltas[] = {
+      {"warp_instructions", "gpu.instructions"}, {"accesses", "gpu.accesses"},
+      {"faults", "gpu.gmmu.faults"},             {"batches", "driver.batches"},
+      {"pages_to_vram", "driver.pages_to_vram"}, {"pages_to_sysmem", "driver.pages_to_sysmem"},
+      {"evictions", "driver.evictions"},         {"pages_evicted", "driver.pages_evicted"},
+      {"cpu_migrate_backs", "host.migrate_to_ram"}, {"pcie_down_bytes", "pcie.down.payload_bytes"},
+      {"pcie_up_bytes", "pcie.up.payload_bytes"}};
+  for (const auto& [name, path] : deltas) series->column(name, stats.reader(path), true);
+  // Levels at each epoch's end.
+  series->column("vram_used_bytes", [this] {
+    return double(driver.vram().total_frames() - driver.vram().free_frames()) * 4096.0;
+  }, false);
 }
 
 void Platform::Impl::launch(hw::IKernelSource& k) {
@@ -178,6 +198,7 @@ RunResult Platform::run() {
   r.stats = m->stats.to_json();
   m->kstats->annotate(r.stats);
   r.summary = m->summary(r);
+  if (m->series) r.timeseries = m->series->csv(m->sim_ns);
   return r;
 }
 

@@ -23,6 +23,7 @@ struct RunResult {
   std::string fatal;
   nlohmann::json stats;
   std::string summary;
+  std::string timeseries;  // timeseries.csv, empty when off
   // The simulation stopped with threads suspended mid-way (watchdog,
   // deadlock): their stacks cannot be unwound, so the caller must not run
   // the normal teardown either.

@@ -22,6 +22,7 @@
 #include "tlm_bridge/driver_thread.h"
 #include "tlm_bridge/irq_controller.h"
 #include "tlm_bridge/pcie_link.h"
+#include "sim/timeseries.h"
 #include "tlm_bridge/root_complex.h"
 #include "workload/native/native_recorder.h"
 
@@ -69,6 +70,8 @@ struct Platform::Impl {
   std::unique_ptr<HostProgram> prog;  // program
   Stats stats;
   std::unique_ptr<KernelStats> kstats;
+  std::unique_ptr<TimeSeries> series;  // timeseries.csv
+  void add_timeseries_columns();
   std::unique_ptr<hw::IKernelSource> recording;  // the kernel running through the recorder
   void launch(hw::IKernelSource& k);
   void kernel_ended(size_t k);

@@ -74,6 +74,16 @@ std::string Stats::to_text() const {
   return os.str();
 }
 
+std::function<double()> Stats::reader(const std::string& path) const {
+  for (auto& e : m_entries)
+    if (e.path == path) {
+      if (e.u) return [u = e.u] { return double(*u); };
+      if (e.d) return [d = e.d] { return *d; };
+      return e.f;
+    }
+  throw std::out_of_range("no stat " + path);
+}
+
 double Stats::get(const std::string& path) const {
   for (auto& e : m_entries)
     if (e.path == path) return e.u ? double(*e.u) : e.d ? *e.d : e.f();

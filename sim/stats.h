@@ -26,6 +26,8 @@ class Stats {
   // Flat "path = value  # description" lines, sorted by path.
   std::string to_text() const;
   double get(const std::string& path) const;  // throws std::out_of_range
+  // Reads the stat at `path` without looking it up again (for sampling).
+  std::function<double()> reader(const std::string& path) const;  // throws std::out_of_range
 
  private:
   struct Entry {
