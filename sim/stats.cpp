@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -41,11 +43,22 @@ void Stats::histogram(const std::string& path, const common::Histogram* h, const
   derived(path + ".max", [h] { return h->max(); }, desc + ": maximum");
 }
 
+double Stats::tidy(double x) {
+  // Simulated times are in ns and exact to the ps: three decimals keep all
+  // of it and drop the binary noise of sums (62195.531999999905 ->
+  // 62195.532). Smaller values (ratios, rates) keep 9 significant digits.
+  if (!std::isfinite(x) || x == 0) return x;
+  if (std::fabs(x) >= 1) return std::fabs(x) < 1e15 ? std::round(x * 1000) / 1000 : x;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", x);
+  return std::strtod(buf, nullptr);
+}
+
 nlohmann::json Stats::Entry::json() const {
   if (u) return *u;
-  const double x = d ? *d : f();
-  // Integers stay integers; other values keep full precision (JSON prints
-  // the shortest text that reads back to the same double).
+  const double x = tidy(d ? *d : f());
+  // Integers stay integers; JSON prints the shortest text that reads back
+  // to the same double.
   if (!std::isfinite(x)) return nullptr;
   if (x == std::floor(x) && std::fabs(x) < 9e15) return static_cast<int64_t>(x);
   return x;

@@ -26,6 +26,9 @@ class Stats {
   // Flat "path = value  # description" lines, sorted by path.
   std::string to_text() const;
   double get(const std::string& path) const;  // throws std::out_of_range
+  // How stats.json writes a value: ns to the ps (three decimals), values
+  // below 1 to 9 significant digits.
+  static double tidy(double x);
   // Reads the stat at `path` without looking it up again (for sampling).
   std::function<double()> reader(const std::string& path) const;  // throws std::out_of_range
 
