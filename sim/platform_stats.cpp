@@ -195,6 +195,7 @@ void Platform::Impl::register_stats() {
   }
   s.histogram("driver.batch.time_ns", &bs.batch_ns, "service time per fault batch, ns");
   s.histogram("driver.batch.faults", &bs.batch_faults, "fault entries fetched per batch");
+  s.histogram("driver.migration_pages", &ds.migration_pages, "pages moved to VRAM per migration");
   s.histogram("driver.batch.unique_pages", &bs.batch_unique_pages, "distinct pages per batch");
   s.counter("driver.pte_writes", &driver.page_table().s_pte_writes, "device PTEs written to VRAM");
   s.counter("driver.pde_writes", &driver.page_table().s_pde_writes, "directory entries written");

@@ -64,6 +64,7 @@ void register_translation_stats(Stats& s, hw::Gpu& gpu) {
   s.counter("gpu.gmmu.walk_faults", &w.s_faults, "walks that found no valid PTE");
   s.value("gpu.gmmu.walk_ns", &w.s_walk_ns, "total walk latency (from a walker slot)");
   s.value("gpu.gmmu.walk_queue_ns", &w.s_queue_ns, "total time walks waited for a walker slot");
+  s.histogram("gpu.gmmu.walk_latency_ns", &w.s_walk_latency_ns, "latency of one page walk, ns (from a walker slot)");
   hw::IPageWalkCache& c = w.pwc();
   for (unsigned i = 0; i < 4; ++i)
     s.counter(std::string("gpu.gmmu.pwc.hits_") + level_names[i], &c.s_hits[i],
@@ -74,6 +75,10 @@ void register_translation_stats(Stats& s, hw::Gpu& gpu) {
   s.counter("gpu.gmmu.pwc.invalidated", &c.s_invalidated, "cached directory entries dropped by invalidates");
 
   s.counter("gpu.gmmu.faults", &g.s_faults, "fault entries written to the ring");
+  s.histogram("gpu.gmmu.fault_latency_ns", &g.s_fault_latency_ns,
+              "fault service latency, ns: fault entry written to the replay that retries it");
+  s.histogram("gpu.tlb.miss_latency_ns", &g.s_miss_latency_ns,
+              "latency of a translation that missed the L1 TLB and found a valid entry, ns");
   const char* const type_names[] = {"invalid_pde", "invalid_pte", "write", "atomic"};
   for (unsigned i = 0; i < 4; ++i)
     s.counter(std::string("gpu.gmmu.faults_") + type_names[i], &g.s_faults_by_type[i],

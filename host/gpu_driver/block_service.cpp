@@ -320,6 +320,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
   mark(Stage::Migrate);
   migrate_vma_pages(*m_mm, a);
   const uint64_t now = m_bus.now_ps();
+  const uint64_t moved_before = m_stats.s_pages_to_vram;
   for (size_t i = 0; i < n; ++i)
     if ((a.src[i] & kMigratePfnMigrate) && (a.dst[i] & kMigratePfnValid)) {
       const uint64_t va = start + i * kPageSize;
@@ -333,6 +334,7 @@ void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const 
         case Origin::Api: break;  // counted by prefetch_to_device
       }
     }
+  if (m_stats.s_pages_to_vram > moved_before) m_stats.migration_pages.add(double(m_stats.s_pages_to_vram - moved_before));
   migrate_vma_finalize(*m_mm, a);
   mark(prev);
 }

@@ -76,6 +76,7 @@ struct DriverStats {
   uint64_t s_dup_evicted = 0;       // of which dropped to free VRAM
   uint64_t s_dup_refused = 0;       // read-mostly runs migrated instead (shared or hugetlb memory)
   BatchStageStats batch;            // per-stage service time of fault batches
+  common::Histogram migration_pages;  // pages per migration to VRAM (one migrate_vma)
 };
 
 class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {

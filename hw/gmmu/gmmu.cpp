@@ -53,8 +53,10 @@ Gmmu::Result Gmmu::translate(unsigned utlb, uint64_t va, Access a, sc_time& dela
   const double start = t0 + (order / m_path.l1_lookups_per_cycle()) * m_cycle_ns;
   const XlateResult r = m_path.translate(utlb, va, a, start);
   delay += time_of_ns(r.done - t0);
-  if (r.valid && r.t.permits(a))
+  if (r.valid && r.t.permits(a)) {
+    if (r.level != XlateLevel::L1) s_miss_latency_ns.add(r.done - start);
     return {r.level == XlateLevel::L1 ? Outcome::Hit : Outcome::Walked, r.t};
+  }
   hwref::FaultType type = r.fault;
   if (r.valid) type = (a == Access::Atomic && r.t.writable) ? hwref::FaultType::Atomic : hwref::FaultType::Write;
   raise_fault(utlb, va & ~0xFFFull, a, type, delay);
@@ -81,7 +83,7 @@ void Gmmu::raise_fault(unsigned utlb, uint64_t page, Access a, hwref::FaultType 
     return;
   }
   if (m_dropped[utlb].erase(page)) ++s_faults_reraised;
-  pend.insert(page);
+  pend.emplace(page, ns_of(sc_core::sc_time_stamp() + delay));
   ++s_faults;
   ++s_faults_by_type[std::min<unsigned>(static_cast<unsigned>(type), 3)];
   hwref::FaultEntry e;
@@ -170,6 +172,7 @@ void Gmmu::replay(uint32_t utlb, const sc_time& delay) {
   for (unsigned u = 0; u < utlbs(); ++u) {
     if (utlb != kAllUtlbs && u != utlb) continue;
     ++m_replay_gen[u];
+    for (const auto& [page, written] : m_pending[u]) s_fault_latency_ns.add(ns_of(at) - written);
     m_pending[u].clear();
     m_replay_time[u] = at;
   }

@@ -12,6 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/histogram.h"
 #include "hw/gmmu/translation_path.h"
 #include "hwref/fault_entry.h"
 
@@ -84,6 +85,11 @@ class Gmmu : public sc_core::sc_module, private ITableMemory {
   uint64_t s_fatal = 0, s_replays = 0, s_replays_targeted = 0, s_msis = 0;
   uint64_t s_invalidates = 0, s_invalidates_full = 0;
   uint64_t s_faults_by_type[4] = {};  // InvalidPde, InvalidPte, Write, Atomic
+  // ns from a fault entry's write to the replay that lets its access retry.
+  common::Histogram s_fault_latency_ns;
+  // ns of translations that missed the L1 TLB and found a valid entry
+  // further on (L2 or a walk).
+  common::Histogram s_miss_latency_ns;
 
  private:
   bool read(uint64_t pa, void* dst, unsigned len, double& t) override;
@@ -94,7 +100,7 @@ class Gmmu : public sc_core::sc_module, private ITableMemory {
   const GmmuSpec m_spec;
   const double m_cycle_ns;
   TranslationPath m_path;
-  std::vector<std::set<uint64_t>> m_pending;  // per uTLB: pages with a fault in the ring
+  std::vector<std::map<uint64_t, double>> m_pending;  // per uTLB: pages with a fault in the ring -> ns written
   std::vector<std::set<uint64_t>> m_dropped;  // per uTLB: pages whose fault was dropped
   uint64_t m_ring = 0;
   uint32_t m_entries = 0, m_put = 0, m_get = 0;

@@ -101,6 +101,7 @@ WalkResult PageWalker::walk(uint64_t va, double& t) {
   r.reads = static_cast<unsigned>(s_reads - reads0);
   *slot = t;
   s_walk_ns += t - start;
+  s_walk_latency_ns.add(t - start);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/histogram.h"
 #include "hw/gmmu/page_walk_cache.h"
 #include "hw/tlb/translation.h"
 #include "hwref/fault_entry.h"
@@ -48,6 +49,7 @@ class PageWalker {
   uint64_t s_reads_by_level[6] = {};   // PD3, PD2, PD1, PD0, PT64, PT
   uint64_t s_walks_by_size[kPageSizes] = {};
   double s_queue_ns = 0, s_walk_ns = 0;
+  common::Histogram s_walk_latency_ns;  // per walk, from a walker slot
 
  private:
   uint64_t read8(uint64_t pa, unsigned level, double& t);
