@@ -1,6 +1,7 @@
 #pragma once
 // The device's own page-table format (not x86's): a Pascal-like radix tree
-// with a 49-bit VA, after NVIDIA uvm_pascal_mmu.c (see reference/uvm-driver.md §6):
+// with a 49-bit VA, after NVIDIA's uvm_pascal_mmu.c (open-gpu-kernel-modules,
+// kernel-open/nvidia-uvm/; docs/references.md):
 //   PD3  VA[48:47]   4 entries x 8 B
 //   PD2  VA[46:38] 512 entries x 8 B
 //   PD1  VA[37:29] 512 entries x 8 B

@@ -1,5 +1,5 @@
 #pragma once
-// GPU driver parameters. Defaults follow NVIDIA UVM (reference/uvm-driver.md):
+// GPU driver parameters. Defaults follow NVIDIA UVM (kernel-open/nvidia-uvm/, docs/references.md):
 // batch of 256 faults, at most 20 batches per bottom half, 4 targeted TLB
 // invalidate ranges per batch before a full flush. CPU costs are chosen so
 // that a small batch takes 20-50 us end to end, the fault latency Zheng

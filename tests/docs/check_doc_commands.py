@@ -31,6 +31,9 @@ Rules for the documentation:
 - A ```yaml block whose first line is a comment naming a file (`# configs/my/file.yaml`)
   is written to that path of the copy before the document's commands run, so a command can
   use the file the text just showed.
+- The text must not show a bare `hmmsim run|trace|...` in inline code either, nor cite
+  notes a clone does not have (`reference/*.md`, `../shared/reference/`): docs/references.md
+  lists the public sources.
 - A command that names ../shared (in its text or comment, or in a config file it names)
   is skipped with a message when ../shared is absent, and so is the rest of its block.
 
@@ -59,6 +62,7 @@ EXIT_NOTE = re.compile(r"\bexit(?:s|ing)?(?:\s+(?:code|status|with))?\s+(\d+)\b"
 FILE_BLOCK = re.compile(r"^#\s*([A-Za-z0-9_./-]+\.ya?ml)\s*$")
 BARE_HMMSIM = re.compile(r"^hmmsim\s")
 INLINE_BARE = re.compile(r"^hmmsim\s+(run|trace|sweep|report|-)")
+PRIVATE_REF = re.compile(r"(\.\./shared/reference\b|(?<![\w/.-])reference/[\w.-]+\.md)")
 
 
 class Command:
@@ -266,6 +270,11 @@ def main():
             for bad in inline_bare_commands(doc, text):
                 failures.append(bad)
                 print("FAIL    %s  `%s`  (bare hmmsim in the text)" % bad[:2])
+            for n, line in enumerate(text.splitlines(), 1):
+                for m in PRIVATE_REF.finditer(line):
+                    failures.append(("%s:%d" % (doc, n), m.group(1), "cites notes a clone does not have: "
+                                     "cite the public source (docs/references.md)"))
+                    print("FAIL    %s:%d  %s  (not in a clone)" % (doc, n, m.group(1)))
             for b in blocks:  # files the text shows, written before any command runs
                 if b.lang in ("yaml", "yml") and b.lines and not b.no_test:
                     m = FILE_BLOCK.match(b.lines[0][1].strip())
