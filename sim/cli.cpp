@@ -44,12 +44,14 @@ int run_scenario_command(const ConfigDoc& doc, const std::string& config, const 
     err << "hmmsim: cannot write " << (fs::path(out_dir) / "scenario.json").string() << "\n";
     return 2;
   }
+  // The file as well as its `scenario:` name: names need not be unique.
   const std::string name = r.report.value("scenario", config);
   if (r.exit_code) {
-    err << "hmmsim: scenario " << name << " FAILED at " << r.failure << "\n";
+    err << "hmmsim: scenario " << name << " (" << config << ") FAILED at " << r.failure << "\n";
   } else if (!quiet) {
-    out << "hmmsim: scenario " << name << ": " << r.steps_run << " steps, PASS\n";
+    out << "hmmsim: scenario " << name << " (" << config << "): " << r.steps_run << " steps, PASS\n";
   }
+  out << "outputs written to " << out_dir << "/ (scenario.json)\n";
   return r.exit_code;
 }
 
@@ -150,6 +152,31 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
 
 }  // namespace
 
+// What `hmmsim --help` says after the subcommands. The exit codes are
+// those of run_command, run_scenario_command and trace_command.
+const char* const kHelpFooter = R"(Files:
+  experiment config  YAML describing the machine and the workload: configs/default.yaml,
+                     configs/experiments/, configs/gpus/, docs/parameters.md. `hmmsim run`
+                     writes OUT/config.json, stats.json, stats.txt, summary.txt and
+                     timeseries.csv; OUT/config.json is an experiment config too.
+  scenario file      YAML with a top-level `scenario:` key (configs/scenarios/,
+                     docs/scenarios.md): scripted mm/HMM steps with expectations, no
+                     timing. `hmmsim run` writes OUT/scenario.json.
+  trace file         for `hmmsim trace` (and a program's `trace:` steps, --replay):
+                     Accel-Sim kernelslist.g or .traceg[.xz], NVBit text, or hmmsim's
+                     native format (--record).
+  OUT is --out, by default out/<file name without .yaml>.
+
+Exit codes:
+  0  success: the run passed (or every scenario expectation held; trace done)
+  1  the simulation failed: a problem in the summary (a data mismatch, the
+     watchdog, a deadlock, an error counter, a failed step), simulated host RAM
+     exhausted, or a scenario expectation that did not hold
+  2  bad input: command line, config or scenario (file:line: key: reason), a bad
+     trace, or an output folder that cannot be written
+
+Run `hmmsim SUBCOMMAND --help` for a subcommand's options.)";
+
 int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"hmmsim: a SystemC/TLM model of a GPU with its own MMU and a host HMM driver"};
   app.require_subcommand(1);
@@ -157,8 +184,12 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::string config, out_dir;
   std::vector<std::string> sets;
   bool quiet = false;
-  CLI::App* run = app.add_subcommand("run", "run one experiment described by a YAML file");
-  run->add_option("config", config, "experiment YAML (e.g. configs/default.yaml)")->required();
+  app.footer(kHelpFooter);
+  CLI::App* run = app.add_subcommand("run", "run an experiment config or a scenario file (YAML)");
+  run->add_option("config", config,
+                  "experiment config (e.g. configs/default.yaml, or a run's OUT/config.json) or scenario file "
+                  "(a top-level `scenario:` key, e.g. configs/scenarios/anon_read.yaml)")
+      ->required();
   run->add_option("--set", sets, "override a key: --set gpu.sms=4 (repeatable)")->take_all();
   run->add_option("--out,-o", out_dir, "output folder (default: out/<config name>)");
   run->add_flag("--quiet,-q", quiet, "print only where outputs went");

@@ -22,7 +22,7 @@ void parse_host(ConfigReader r, HostSpec& s) {
   s.cpu_page_access_ns = r.time_ns("cpu_page_access", s.cpu_page_access_ns, 0, 1e6);
   s.cpu.posted_write_ns = r.time_ns("posted_write", s.cpu.posted_write_ns, 0, 1e5);
   s.root.dram_ns = r.time_ns("dram_latency", s.root.dram_ns, 0, 1e5);
-  s.root.dram_gbps = r.real("dram_bandwidth_gbps", s.root.dram_gbps, 0.1, 1e4);
+  s.root.dram_gbps = r.bandwidth("dram_bandwidth_gbps", s.root.dram_gbps, 0.1, 1e4);
   r.finish();
 }
 

@@ -102,11 +102,15 @@ class ConfigReader {
   std::string impl(const std::string& key, const std::string& def, const std::vector<std::string>& registered);
   // Reports a Spec's validation failure (key relative to this map), if any.
   void check(const std::optional<common::SpecError>& err) const;
-  // 4096, 0x1000, "512B", "4KiB", "2 MiB", "1.5GiB", "64K", "1G", "8KB":
-  // every unit is binary (K = Ki = KB = KiB = 1024; M, G, T, P, E likewise).
+  // 4096, 0x1000, "512B", "4KiB", "2 MiB", "1.5GiB", "64K", "1G": every unit
+  // is binary (K = Ki = KiB = 1024; M, G, T, P, E likewise). "8KB", "64MB"
+  // are refused as ambiguous, with the binary unit suggested.
   uint64_t bytes(const std::string& key, uint64_t def, uint64_t min, uint64_t max);
   // A plain number is nanoseconds; units ps, ns, us (or µs), ms, s.
   double time_ns(const std::string& key, double def, double min, double max);
+  // In GB/s (10^9 bytes/s): a plain number is GB/s; "25.6GB/s", "16GiB/s",
+  // "200Gb/s" (bits) and the other units of units::parse_bandwidth convert.
+  double bandwidth(const std::string& key, double def, double min, double max);
   std::vector<uint64_t> u64_list(const std::string& key, const std::vector<uint64_t>& def);
 
   // A list of maps: one reader per element, with path "key[i]". Missing or

@@ -1,5 +1,6 @@
 // ConfigReader: typed, range-checked reading of one YAML map (the loading
 // of documents is in config_reader.cpp).
+#include <cctype>
 #include <limits>
 
 #include "sim/config_reader.h"
@@ -16,6 +17,19 @@ namespace {
 void record(const ConfigDoc& doc, const std::string& path, nlohmann::json v) {
   if (!doc.resolved) doc.resolved = std::make_shared<ResolvedConfig>();
   doc.resolved->set(path, std::move(v));
+}
+
+// "64MB": which reading is meant cannot be told, so the error says both and
+// names the binary unit (what hmmsim read it as before it was refused).
+std::string ambiguous_bytes(const std::string& written) {
+  std::size_t at = written.size();
+  while (at > 0 && std::isalpha(static_cast<unsigned char>(written[at - 1]))) --at;
+  const std::string number = trim(written.substr(0, at)), unit = written.substr(at);
+  const char prefix = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
+  const int power = 1 + static_cast<int>(std::string("KMGTPE").find(prefix));
+  return "'" + written + "' is ambiguous (" + unit + ": 10^" + std::to_string(3 * power) + " bytes in SI, 2^" +
+         std::to_string(10 * power) + " by habit); write " + number + prefix + "iB for 2^" +
+         std::to_string(10 * power) + ", or the number of bytes";
 }
 }  // namespace
 
@@ -153,6 +167,7 @@ uint64_t ConfigReader::bytes(const std::string& key, uint64_t def, uint64_t min,
   uint64_t v = 0;
   Parse p = e.value.IsScalar() ? parse_bytes(e.value.Scalar(), v) : Parse::bad;
   if (p == Parse::bad) fail(key, "expected byte size (e.g. 4096, 64KiB, 2MiB), " + got(e.value));
+  if (p == Parse::ambiguous) fail(key, ambiguous_bytes(e.value.Scalar()));
   if (p == Parse::overflow || v < min || v > max)
     fail(key, range_msg(e.value.Scalar(), fmt_bytes(min), fmt_bytes(max)));
   return note(key, v);
@@ -165,6 +180,16 @@ double ConfigReader::time_ns(const std::string& key, double def, double min, dou
   if (!e.value.IsScalar() || !parse_time(e.value.Scalar(), v))
     fail(key, "expected time (e.g. 100ns, 45us, 1.5ms), " + got(e.value));
   if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_ns(min), fmt_ns(max)));
+  return note(key, v);
+}
+
+double ConfigReader::bandwidth(const std::string& key, double def, double min, double max) {
+  Entry e;
+  if (!take(key, e)) return note(key, def);
+  double v = 0;
+  if (!e.value.IsScalar() || !parse_bandwidth(e.value.Scalar(), v))
+    fail(key, "expected bandwidth (e.g. 25.6GB/s, 16GiB/s, 200Gb/s; a plain number is GB/s), " + got(e.value));
+  if (v < min || v > max) fail(key, range_msg(e.value.Scalar(), fmt_double(min) + "GB/s", fmt_double(max) + "GB/s"));
   return note(key, v);
 }
 

@@ -54,7 +54,7 @@ void parse_vram(ConfigReader v, hw::VramSpec& s) {
   if (by_bus && v.has("channel_bandwidth_gbps"))
     v.fail("channel_bandwidth_gbps", "give either channel_bandwidth_gbps or bus_bits/data_rate_gbps, not both");
   if (by_bus) s.channel_gbps = bus_bits * rate / 8;
-  s.channel_gbps = v.real("channel_bandwidth_gbps", s.channel_gbps, 0.1, 1e5);
+  s.channel_gbps = v.bandwidth("channel_bandwidth_gbps", s.channel_gbps, 0.1, 1e5);
   const uint32_t burst_length = static_cast<uint32_t>(v.u64("burst_length", preset.burst_length, 0, 64));
   if (v.has("burst_length") || v.has("bus_bits")) s.burst_bytes = bus_bits * burst_length / 8;
   if ((bus_bits * burst_length) % 8) v.fail("burst_length", "bus_bits x burst_length must be whole bytes");

@@ -105,7 +105,7 @@ Platform::Impl::Impl(const SimConfig& c)
                              if (recorder) recorder->memcpy_htod(dst, bytes);
                            }});
   }
-  kstats = std::make_unique<KernelStats>(stats, std::move(kernels));
+  kstats = std::make_unique<KernelStats>(stats, std::move(kernels), c.gpu.sm.clock_mhz);
   register_stats();
   add_timeseries_columns();
 }
@@ -205,20 +205,27 @@ RunResult Platform::run() {
 std::string Platform::Impl::summary(const RunResult& r) {
   const host::DriverStats& d = driver.stats();
   auto us = [](double ns) { return ns / 1000.0; };
+  // A kernel the run stopped in counts up to the stop, and says so.
+  std::string unfinished;
+  if (const size_t n = kstats->unfinished())
+    unfinished = kstats->launched() == 1 ? ", not finished: up to the stop"
+                                         : ", " + std::to_string(n) + " not finished: up to the stop";
+  const double cycles = stats.get("gpu.cycles");
   char buf[2048];
   std::snprintf(
       buf, sizeof buf,
       "hmmsim: %s\n"
-      "  simulated time      %.3f us (kernel %.3f us)\n"
-      "  GPU                 %zu kernels, %llu warp instructions\n"
+      "  simulated time      %.3f us (kernel %.3f us%s)\n"
+      "  GPU                 %zu kernels, %llu warp instructions, %.0f cycles at %g MHz (%.3f warp instructions/cycle)\n"
       "  GPU accesses        %llu (L1 TLB hits %llu, misses %llu, walks %llu)\n"
       "  faults              %llu entries, %llu batches, %llu pages serviced, %llu fatal\n"
       "  migrated            %llu pages to VRAM, %llu back to system memory, %llu mapped remote\n"
       "  PCIe payload        %.1f KiB down, %.1f KiB up\n"
       "  data checks         %llu loads checked, %llu mismatches\n"
       "  result              %s\n",
-      cfg.source.c_str(), us(sim_ns), us(kernel_ns), kstats->launched(),
-      (unsigned long long)stats.get("gpu.instructions"), (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.tlb.l1.hits"),
+      cfg.source.c_str(), us(sim_ns), us(kernel_ns), unfinished.c_str(), kstats->launched(),
+      (unsigned long long)stats.get("gpu.instructions"), cycles, cfg.gpu.sm.clock_mhz, stats.get("gpu.ipc"),
+      (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.tlb.l1.hits"),
       (unsigned long long)stats.get("gpu.tlb.l1.misses"), (unsigned long long)gpu.gmmu().path().walker().s_walks,
       (unsigned long long)d.s_faults_fetched, (unsigned long long)d.s_batches,
       (unsigned long long)d.s_faults_serviced, (unsigned long long)d.s_faults_fatal,

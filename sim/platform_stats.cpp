@@ -7,7 +7,16 @@ namespace hmmsim::sim {
 void Platform::Impl::register_stats() {
   Stats& s = stats;
   s.value("sim.time_ns", &sim_ns, "simulated time at the end of the run");
-  s.value("sim.kernel_time_ns", &kernel_ns, "GPU kernel launch to completion");
+  s.value("sim.kernel_time_ns", &kernel_ns,
+          "GPU kernel launch to completion, summed over kernels (one the run stopped in: up to the stop)");
+  s.derived("gpu.cycles", [this] { return kstats->cycles(kernel_ns); },
+            "kernel time (sim.kernel_time_ns) in GPU cycles at gpu.clock_mhz");
+  s.derived("gpu.ipc",
+            [this] {
+              const double c = kstats->cycles(kernel_ns);
+              return c > 0 ? stats.get("gpu.instructions") / c : 0.0;
+            },
+            "warp instructions per GPU cycle of kernel time, all SMs together (gpu.instructions / gpu.cycles)");
   s.derived("sim.seed", [this] { return double(cfg.run.seed); }, "seed of every random choice");
 
   auto sum_sm = [this](uint64_t hw::SmCounters::*m) {
