@@ -54,7 +54,10 @@ Gpu::Gpu(sc_core::sc_module_name name, const GpuSpec& spec)
 bool Gpu::next_cta(CtaWork& out) {
   if (m_source_done || !m_source) return false;
   try {
-    if (m_source->next_cta(out)) return true;
+    if (m_source->next_cta(out)) {
+      ++m_ctas_dispatched;
+      return true;
+    }
   } catch (const SourceError& e) {
     fail_source(e.what());
   }
@@ -78,6 +81,7 @@ void Gpu::launch(IKernelSource& source) {
   }
   m_source = &source;
   m_source_done = false;
+  m_ctas_dispatched = 0;
   ++m_launches;
   // Initial dispatch, one CTA per SM per round, like the block scheduler of
   // GPGPU-Sim/Accel-Sim; later CTAs go to the SM that frees a slot first.

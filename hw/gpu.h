@@ -63,6 +63,9 @@ class Gpu : public sc_core::sc_module {
   bool finished() const;
   const std::string& source_error() const { return m_source_error; }
   uint64_t kernels_launched() const { return m_launches; }
+  // The running (or last) kernel's CTAs: dispatched so far, and in its grid.
+  uint64_t ctas_dispatched() const { return m_ctas_dispatched; }
+  uint64_t grid_ctas() const { return m_source ? m_source->info().grid.count() : 0; }
 
   uint64_t s_bar0_reads = 0, s_bar0_writes = 0, s_bar1_bytes = 0, s_decode_errors = 0;
 
@@ -93,6 +96,7 @@ class Gpu : public sc_core::sc_module {
   bool m_source_done = true;
   std::string m_source_error;
   uint64_t m_launches = 0;
+  uint64_t m_ctas_dispatched = 0;
   uint32_t m_regs[hwref::bar0::kSize / 4] = {};
   uint32_t m_ce_regs[hwref::bar0::kCeMaxEngines][hwref::bar0::kCeStride / 4] = {};
 };

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "hw/kernel/kernel_source.h"
@@ -87,6 +89,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     for (auto& s : sets) apply_override(doc, s);
     scenario = is_scenario(doc);
     if (!scenario) cfg = parse_config(doc);
+    cfg.run.progress = !quiet && isatty(STDERR_FILENO);
     cfg.run.record_path = opt.record;
     cfg.run.replay_path = opt.replay;
   } catch (const ConfigError& e) {
@@ -102,6 +105,9 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   }
   if (scenario) return run_scenario_command(doc, config, out_dir, quiet, out, err);
   if (!write_resolved_config(doc, config, sets, out_dir, err)) return 2;
+  // Before the platform is built: a signal meanwhile still stops the run at
+  // its first slice, with outputs.
+  install_stop_signals();
 
   std::unique_ptr<Platform> platform;
   try {

@@ -25,6 +25,7 @@ struct RunSpec {
   // From the command line, not the config: record the warp instructions
   // executed (native trace), or run recorded ones instead of the kernels'.
   std::string record_path, replay_path;
+  bool progress = false;  // a progress line on stderr (a terminal, not --quiet)
 };
 
 struct HostSpec {

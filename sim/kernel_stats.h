@@ -32,6 +32,7 @@ class KernelStats {
   // Adds each kernel's name and origin (strings) to a stats.json document.
   void annotate(nlohmann::json& stats_json) const;
   size_t launched() const { return m_launched; }
+  size_t planned() const { return m_kernels.size(); }  // kernels the run will launch
   size_t unfinished() const;     // launched but stopped before completing
   double total_time_ns() const;  // kernels' time_ns summed (a stopped one up to the stop)
   double cycles(double ns) const;  // ns in whole GPU cycles

@@ -1,9 +1,12 @@
 #include "sim/platform.h"
 
+#include <csignal>
 #include <cstdio>
+#include <functional>
 #include <sstream>
 
 #include "sim/platform_impl.h"
+#include "sim/run_loop.h"
 #include "workload/native/native_trace.h"
 
 namespace hmmsim::sim {
@@ -157,7 +160,17 @@ Stats& Platform::stats() { return m->stats; }
 
 RunResult Platform::run() {
   RunResult r;
-  sc_core::sc_start(sc_core::sc_time(m->cfg.run.max_sim_time_ns, sc_core::SC_NS));
+  const std::function<RunProgress()> progress = [this] {
+    RunProgress p;
+    p.kernels_done = m->kstats->launched() - (m->gpu.finished() ? 0 : 1);
+    if (m->kstats->launched() == 0) p.kernels_done = 0;
+    p.kernels_planned = m->kstats->planned();
+    p.ctas_dispatched = m->gpu.ctas_dispatched();
+    p.grid_ctas = m->gpu.grid_ctas();
+    p.warp_instructions = static_cast<uint64_t>(m->stats.get("gpu.instructions"));
+    return p;
+  };
+  r.signal = run_sliced(m->cfg.run.max_sim_time_ns, m->cfg.run.progress ? &progress : nullptr).signal;
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
   m->kernel_ns = m->kstats->total_time_ns();
@@ -177,8 +190,15 @@ RunResult Platform::run() {
     r.problems.push_back(std::string("driver init failed: ") + host::to_string(m->driver_thread.init_status()));
   if (!m->runner_error().empty() && !oom) r.problems.push_back(m->runner_error());
   r.incomplete = !m->runner_done();
-  // A stop for a reason already given (out of memory, no driver) is no hang.
-  if (!m->runner_done() && m->runner_error().empty() && m->gpu.source_error().empty() && !oom && !init_failed) {
+  if (r.signal) {
+    char at[64];
+    std::snprintf(at, sizeof at, " at %.3f us simulated", m->sim_ns / 1000.0);
+    r.problems.push_back(std::string("stopped by ") + (r.signal == SIGINT ? "SIGINT" : "SIGTERM") + at +
+                         ": the outputs are partial");
+  }
+  // A stop for a reason already given (out of memory, no driver, a signal) is no hang.
+  if (!m->runner_done() && m->runner_error().empty() && m->gpu.source_error().empty() && !oom && !init_failed &&
+      !r.signal) {
     std::ostringstream os;
     os << (sc_core::sc_pending_activity() ? "watchdog: run exceeded run.max_sim_time"
                                           : "deadlock: no activity left")
@@ -195,7 +215,9 @@ RunResult Platform::run() {
   if (m->oracle.s_mismatches > m->oracle.messages().size())
     r.problems.push_back(std::to_string(m->oracle.s_mismatches) + " data mismatches in all");
   r.exit_code = !r.input_error.empty() ? 2 : r.problems.empty() ? 0 : 1;
+  if (r.signal) r.exit_code = 128 + r.signal;  // as a shell reports a process a signal ended
   r.stats = m->stats.to_json();
+  r.stats["sim"]["partial"] = r.signal != 0;  // stopped by a signal: figures up to the stop
   m->kstats->annotate(r.stats);
   r.summary = m->summary(r);
   if (m->series) r.timeseries = m->series->csv(m->sim_ns);

@@ -28,7 +28,12 @@ struct RunResult {
   // deadlock): their stacks cannot be unwound, so the caller must not run
   // the normal teardown either.
   bool incomplete = false;
+  int signal = 0;  // SIGINT / SIGTERM stopped the run: the outputs are partial
 };
+
+// SIGINT and SIGTERM stop a run between slices of simulated time, after
+// which its outputs are written, marked partial. Installed by the CLI.
+void install_stop_signals();
 
 class Platform {
  public:
