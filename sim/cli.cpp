@@ -139,7 +139,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   };
   const bool ok = write("stats.json", r.stats.dump(2) + "\n") && write("stats.txt", platform->stats().to_text()) &&
                   write("summary.txt", r.summary) && (r.timeseries.empty() || write("timeseries.csv", r.timeseries));
-  if (!quiet) out << r.summary;
+  if (!quiet) out << r.summary << r.host_line;
   if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
   if (!r.fatal.empty()) err << "hmmsim: " << r.fatal << "\n";
   if (!ok) return 2;

@@ -33,6 +33,8 @@ class KernelStats {
   void annotate(nlohmann::json& stats_json) const;
   size_t launched() const { return m_launched; }
   size_t planned() const { return m_kernels.size(); }  // kernels the run will launch
+  double start_ns(size_t k) const { return m_start_ns.at(k); }
+  double time_ns(size_t k) const { return m_time_ns.at(k); }
   size_t unfinished() const;     // launched but stopped before completing
   double total_time_ns() const;  // kernels' time_ns summed (a stopped one up to the stop)
   double cycles(double ns) const;  // ns in whole GPU cycles

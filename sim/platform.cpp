@@ -1,9 +1,11 @@
 #include "sim/platform.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 
 #include "sim/platform_impl.h"
 #include "sim/run_loop.h"
@@ -170,7 +172,9 @@ RunResult Platform::run() {
     p.warp_instructions = static_cast<uint64_t>(m->stats.get("gpu.instructions"));
     return p;
   };
+  const auto wall0 = std::chrono::steady_clock::now();
   r.signal = run_sliced(m->cfg.run.max_sim_time_ns, m->cfg.run.progress ? &progress : nullptr).signal;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
   m->kernel_ns = m->kstats->total_time_ns();
@@ -220,6 +224,15 @@ RunResult Platform::run() {
   r.stats["sim"]["partial"] = r.signal != 0;  // stopped by a signal: figures up to the stop
   m->kstats->annotate(r.stats);
   r.summary = m->summary(r);
+  {
+    // Host figures vary from run to run: stdout only, not summary.txt.
+    char buf[256];
+    const double instr = m->stats.get("gpu.instructions");
+    std::snprintf(buf, sizeof buf,
+                  "  host                %.3f s wall, %.3f M warp instructions/s, %.3f ms simulated per host second\n",
+                  r.wall_s, r.wall_s > 0 ? instr / r.wall_s / 1e6 : 0.0, r.wall_s > 0 ? m->sim_ns / 1e6 / r.wall_s : 0.0);
+    r.host_line = buf;
+  }
   if (m->series) r.timeseries = m->series->csv(m->sim_ns);
   return r;
 }
@@ -242,9 +255,7 @@ std::string Platform::Impl::summary(const RunResult& r) {
       "  GPU accesses        %llu (L1 TLB hits %llu, misses %llu, walks %llu)\n"
       "  faults              %llu entries, %llu batches, %llu pages serviced, %llu fatal\n"
       "  migrated            %llu pages to VRAM, %llu back to system memory, %llu mapped remote\n"
-      "  PCIe payload        %.1f KiB down, %.1f KiB up\n"
-      "  data checks         %llu loads checked, %llu mismatches\n"
-      "  result              %s\n",
+      "  PCIe payload        %.1f KiB down, %.1f KiB up\n",
       cfg.source.c_str(), us(sim_ns), us(kernel_ns), unfinished.c_str(), kstats->launched(),
       (unsigned long long)stats.get("gpu.instructions"), cycles, cfg.gpu.sm.clock_mhz, stats.get("gpu.ipc"),
       (unsigned long long)stats.get("gpu.accesses"), (unsigned long long)stats.get("gpu.tlb.l1.hits"),
@@ -253,10 +264,74 @@ std::string Platform::Impl::summary(const RunResult& r) {
       (unsigned long long)d.s_faults_serviced, (unsigned long long)d.s_faults_fatal,
       (unsigned long long)d.s_pages_to_vram, (unsigned long long)d.s_pages_to_sysmem,
       (unsigned long long)d.s_pages_mapped_remote, link.down.s_payload_bytes / 1024.0,
-      link.up.s_payload_bytes / 1024.0, (unsigned long long)oracle.s_checks,
-      (unsigned long long)oracle.s_mismatches, r.exit_code == 0 ? "PASS" : "FAIL");
+      link.up.s_payload_bytes / 1024.0);
   std::string out = buf;
+  out += summary_details();
+  std::snprintf(buf, sizeof buf,
+                "  data checks         %llu loads checked, %llu mismatches\n"
+                "  result              %s\n",
+                (unsigned long long)oracle.s_checks, (unsigned long long)oracle.s_mismatches,
+                r.exit_code == 0 ? "PASS" : "FAIL");
+  out += buf;
   for (auto& p : r.problems) out += "  problem: " + p + "\n";
+  return out;
+}
+
+std::string Platform::Impl::summary_details() {
+  auto has = [this](const std::string& path) {
+    try {
+      stats.get(path);
+      return true;
+    } catch (const std::out_of_range&) {
+      return false;
+    }
+  };
+  auto pct = [](double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0.0; };
+  std::string out;
+  char buf[512];
+  // Phases: before the first kernel, each kernel, and the rest (host steps,
+  // CPU readback, idle). Kernels of a program run one after another.
+  if (kstats->launched()) {
+    const double setup = kstats->start_ns(0);
+    double kernels = 0;
+    std::string list;
+    for (size_t k = 0; k < kstats->launched(); ++k) {
+      kernels += kstats->time_ns(k);
+      if (k < 4) {
+        std::snprintf(buf, sizeof buf, ", k%zu %.3f us", k, kstats->time_ns(k) / 1000.0);
+        list += buf;
+      }
+    }
+    if (kstats->launched() > 4) list += ", ...";
+    std::snprintf(buf, sizeof buf, "  phases              setup %.3f us%s, host steps and idle %.3f us\n", setup / 1000.0,
+                  list.c_str(), std::max(0.0, sim_ns - setup - kernels) / 1000.0);
+    out += buf;
+  }
+  const double l1h = stats.get("gpu.tlb.l1.hits"), l1m = stats.get("gpu.tlb.l1.misses");
+  std::snprintf(buf, sizeof buf, "  TLB hit rates       L1 %.1f %%", pct(l1h, l1h + l1m));
+  out += buf;
+  for (const char* lv : {"l15", "l2"}) {
+    const std::string base = std::string("gpu.tlb.") + lv;
+    if (!has(base + ".hits")) continue;
+    const double h = stats.get(base + ".hits"), m = stats.get(base + ".misses");
+    std::snprintf(buf, sizeof buf, ", %s %.1f %% of its lookups", lv[1] == '1' ? "L1.5" : "L2", pct(h, h + m));
+    out += buf;
+  }
+  out += "\n";
+  const host::DriverStats& d = driver.stats();
+  std::snprintf(buf, sizeof buf, "  evicted             %llu pages in %llu evictions; %llu read copies made\n",
+                (unsigned long long)d.s_pages_evicted, (unsigned long long)d.s_evictions,
+                (unsigned long long)d.s_dup_pages);
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  PCIe utilisation    down %.2f %%, up %.2f %% of the simulated time\n",
+                100 * stats.get("pcie.down.utilisation"), 100 * stats.get("pcie.up.utilisation"));
+  out += buf;
+  if (stats.get("gpu.gmmu.fault_latency_ns.count") > 0) {
+    std::snprintf(buf, sizeof buf, "  fault latency       p50 %.3f us, p99 %.3f us (fault entry to its replay)\n",
+                  stats.get("gpu.gmmu.fault_latency_ns.p50") / 1000.0,
+                  stats.get("gpu.gmmu.fault_latency_ns.p99") / 1000.0);
+    out += buf;
+  }
   return out;
 }
 

@@ -29,6 +29,8 @@ struct RunResult {
   // the normal teardown either.
   bool incomplete = false;
   int signal = 0;  // SIGINT / SIGTERM stopped the run: the outputs are partial
+  double wall_s = 0;      // host time the simulation took
+  std::string host_line;  // wall time and rates, for stdout (not summary.txt: it varies)
 };
 
 // SIGINT and SIGTERM stop a run between slices of simulated time, after

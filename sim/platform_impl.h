@@ -41,6 +41,7 @@ struct Platform::Impl {
   // Counters that must stay zero: any other value fails the run.
   std::vector<ErrorCounter> error_counters();
   std::string summary(const RunResult& r);
+  std::string summary_details();  // phases, TLB hit rates, evictions, PCIe, fault latency
   static double now_ns();
   bool runner_done() const;
   const std::string& runner_error() const;
