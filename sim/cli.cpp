@@ -18,6 +18,7 @@
 #include "sim/platform.h"
 #include "sim/resolved_config.h"
 #include "sim/scenario/scenario_runner.h"
+#include "sim/sweep.h"
 #include "sim/trace_command.h"
 #include "sim/version.h"
 
@@ -202,6 +203,14 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   RunOptions opt;
   run->add_option("--record", opt.record, "write the warp instructions executed to FILE (native trace)");
   run->add_option("--replay", opt.replay, "run the kernels recorded in FILE instead of the config's");
+  SweepOptions sweep_opt;
+  std::string sweep_file;
+  CLI::App* sweep = app.add_subcommand("sweep", "run an experiment at every point of a sweep file (docs/sweeps.md)");
+  sweep->add_option("file", sweep_file, "sweep YAML: a base config and the parameters to vary")->required();
+  sweep->add_option("-j,--jobs", sweep_opt.jobs, "points run at once, each its own process (default 1)")
+      ->check(CLI::Range(1u, 1024u));
+  sweep->add_option("--out,-o", sweep_opt.out_dir, "output folder (default: out/<sweep name>)");
+  sweep->add_flag("--quiet,-q", sweep_opt.quiet, "print only the result line");
   TraceCommandArgs targs;
   CLI::App* trace = app.add_subcommand("trace", "look into a trace or convert it to hmmsim's native format");
   trace->require_subcommand(1);
@@ -232,6 +241,11 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (run->parsed()) return run_command(config, sets, out_dir, quiet, opt, out, err);
   if (trace->parsed()) return trace_command(targs, out, err);
+  if (sweep->parsed()) {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return run_sweep(ec ? std::string(argv[0]) : self.string(), sweep_file, sweep_opt, out, err);
+  }
   return 2;
 }
 
