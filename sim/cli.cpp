@@ -172,6 +172,9 @@ const char* const kHelpFooter = R"(Files:
   trace file         for `hmmsim trace` (and a program's `trace:` steps, --replay):
                      Accel-Sim kernelslist.g or .traceg[.xz], NVBit text, or hmmsim's
                      native format (--record).
+  sweep file         for `hmmsim sweep`: YAML with a top-level `sweep:` key naming a base
+                     config and the parameters to vary (configs/sweeps/, docs/sweeps.md);
+                     writes OUT/point-NNN/ per point and OUT/results.csv.
   OUT is --out, by default out/<file name without .yaml>.
 
 Exit codes:
@@ -179,8 +182,10 @@ Exit codes:
   1  the simulation failed: a problem in the summary (a data mismatch, the
      watchdog, a deadlock, an error counter, a failed step), simulated host RAM
      exhausted, or a scenario expectation that did not hold
-  2  bad input: command line, config or scenario (file:line: key: reason), a bad
-     trace, or an output folder that cannot be written
+  2  bad input: command line, config, scenario or sweep file (file:line: key:
+     reason), a bad trace, or an output folder that cannot be written
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM; the outputs are written, partial
+  A sweep exits with 1 when a point failed (the others still ran), 0 when all passed.
 
 Run `hmmsim SUBCOMMAND --help` for a subcommand's options.)";
 
