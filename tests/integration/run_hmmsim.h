@@ -64,9 +64,9 @@ inline std::string write_config(const std::string& name, const std::string& text
   return path;
 }
 
-// A counter of stats.json by its dotted path ("gpu.tlb.l1.hits"); fails
-// the test (and gives -1) if it is missing or not a number.
-inline int64_t stat(const nlohmann::json& s, const std::string& path) {
+// A value of stats.json by its dotted path ("gpu.tlb.l1.hits"); fails the
+// test (and gives -1) if it is missing or not a number.
+inline double stat_value(const nlohmann::json& s, const std::string& path) {
   const nlohmann::json* n = &s;
   for (size_t at = 0; at <= path.size();) {
     const size_t dot = std::min(path.find('.', at), path.size());
@@ -82,7 +82,12 @@ inline int64_t stat(const nlohmann::json& s, const std::string& path) {
     ADD_FAILURE() << "stats.json: " << path << " is not a number";
     return -1;
   }
-  return n->is_number_integer() || n->is_number_unsigned() ? n->get<int64_t>() : static_cast<int64_t>(n->get<double>());
+  return n->get<double>();
+}
+
+// The same, as an integer (a counter).
+inline int64_t stat(const nlohmann::json& s, const std::string& path) {
+  return static_cast<int64_t>(stat_value(s, path));
 }
 
 }  // namespace hmmsim::testing

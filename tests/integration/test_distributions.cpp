@@ -10,17 +10,7 @@ using namespace hmmsim::testing;
 
 namespace {
 
-double at(const nlohmann::json& s, const std::string& path) {
-  const nlohmann::json* n = &s;
-  size_t pos = 0;
-  while (true) {
-    const size_t dot = path.find('.', pos);
-    n = &(*n)[path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos)];
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
-  }
-  return n->get<double>();
-}
+double at(const nlohmann::json& s, const std::string& path) { return stat_value(s, path); }
 
 void check_ordered(const nlohmann::json& s, const std::string& h) {
   SCOPED_TRACE(h);

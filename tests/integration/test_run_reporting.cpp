@@ -18,24 +18,7 @@ using namespace hmmsim::testing;
 
 namespace {
 
-double num(const nlohmann::json& s, const std::string& path) {
-  const nlohmann::json* n = &s;
-  for (size_t at = 0; at <= path.size();) {
-    const size_t dot = std::min(path.find('.', at), path.size());
-    const std::string key = path.substr(at, dot - at);
-    if (!n->is_object() || !n->contains(key)) {
-      ADD_FAILURE() << "stats.json has no " << path;
-      return -1;
-    }
-    n = &(*n)[key];
-    at = dot + 1;
-  }
-  if (!n->is_number()) {
-    ADD_FAILURE() << "stats.json: " << path << " is not a number";
-    return -1;
-  }
-  return n->get<double>();
-}
+double num(const nlohmann::json& s, const std::string& path) { return stat_value(s, path); }
 
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
