@@ -11,12 +11,15 @@ using namespace hmmsim::testing;
 
 namespace {
 
-// Starts a long run, sends `sig` after `delay_s`, returns the exit code.
+// Starts a long run, sends `sig` `delay_s` after its config.json appeared
+// (the handlers are installed right after it is written; a slow sanitizer
+// build must not get the signal before), returns the exit code.
 int run_and_signal(const std::string& dir, const char* sig, const char* delay_s) {
   const std::string cmd = "sh -c \"'" + std::string(HMMSIM_BINARY) + "' run '" +
                           source("configs/experiments/random.yaml") +
-                          "' --set gpu.vram.capacity=5460KiB -q --out '" + dir + "' >/dev/null 2>&1 & p=\\$!; sleep " +
-                          delay_s + "; kill -" + sig + " \\$p; wait \\$p\"";
+                          "' --set gpu.vram.capacity=5460KiB -q --out '" + dir + "' >/dev/null 2>&1 & p=\\$!; " +
+                          "while [ ! -s '" + dir + "/config.json' ] && kill -0 \\$p 2>/dev/null; do sleep 0.05; done; sleep " + delay_s +
+                          "; kill -" + sig + " \\$p; wait \\$p\"";
   const int st = std::system(cmd.c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
