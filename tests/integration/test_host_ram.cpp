@@ -23,19 +23,24 @@ const std::string kDefault = HMMSIM_SOURCE_DIR "/configs/default.yaml";
 // Like run_hmmsim, but `out` is stderr alone (stdout is dropped), without
 // the notes AddressSanitizer prints about SystemC's coroutine stacks when a
 // thread unwinds there ("==N==WARNING: ASan is ignoring requested
-// __asan_handle_no_return", then two lines and a blank one): they are the
+// __asan_handle_no_return", then two lines, sometimes a blank one): they are the
 // sanitizer's, not hmmsim's, and only the ASan build has them.
 RunOutput run_stderr(const std::string& args) {
   RunOutput r = run_hmmsim(args, true);
   std::string kept, line;
   std::istringstream in(r.out);
-  int skip = 0;
+  bool in_note = false;
   while (std::getline(in, line)) {
-    if (line.rfind("==", 0) == 0 && line.find("__asan_handle_no_return") != std::string::npos) skip = 4;
-    if (skip > 0) {
-      --skip;
+    if (line.rfind("==", 0) == 0 && line.find("__asan_handle_no_return") != std::string::npos) {
+      in_note = true;
       continue;
     }
+    // Its two lines of advice, and a blank line if one follows.
+    if (in_note && (line.rfind("False positive error reports may follow", 0) == 0 ||
+                    line.rfind("For details see https://github.com/google/sanitizers/issues/189", 0) == 0 ||
+                    line.empty()))
+      continue;
+    in_note = false;
     kept += line + "\n";
   }
   r.out = kept;
