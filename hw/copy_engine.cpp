@@ -24,6 +24,17 @@ void CopyEngine::submit(const Descriptor& d, const sc_time& delay) {
   m_doorbell.notify(delay);
 }
 
+void CopyEngine::record(const Descriptor& d, const sc_time& took) {
+  using ET = common::EventTrace;
+  const char* name = d.dir == CeDir::HostToDevice   ? "copy down (host to VRAM)"
+                     : d.dir == CeDir::DeviceToHost ? "copy up (VRAM to host)"
+                     : d.dir == CeDir::FillZero     ? "zero fill"
+                                                    : "copy VRAM to VRAM";
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  m_trace->slice(m_track, name, now, now + took.value(),
+                 {ET::num("bytes", d.len), ET::hex("src", d.src), ET::hex("dst", d.dst), ET::num("seq", d.seq)});
+}
+
 bool CopyEngine::xfer(tlm_utils::simple_initiator_socket<CopyEngine>& s, tlm::tlm_command cmd,
                       uint64_t addr, uint8_t* data, uint32_t len, sc_time& delay) {
   tlm::tlm_generic_payload t;
@@ -78,6 +89,7 @@ void CopyEngine::run() {
     if (!ok) ++s_errors;  // a bad descriptor completes with an error count, never hangs
     ++s_copies;
     s_busy_ns += delay.to_seconds() * 1e9;
+    if (m_trace) record(d, delay);
     sc_core::wait(delay);
     m_done_seq = d.seq;
     m_busy = false;

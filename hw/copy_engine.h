@@ -12,6 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/event_trace.h"
 #include "hwref/gpu_regs.h"
 
 namespace hmmsim::hw {
@@ -45,6 +46,11 @@ class CopyEngine : public sc_core::sc_module {
   void enable_irq(bool on) { m_irq_enabled = on; }
   bool irq_latched() const { return m_irq_latched; }
   void clear_irq() { m_irq_latched = false; }
+  // Each copy is recorded as a slice on `track` (null: not recorded).
+  void set_trace(common::EventTrace* trace, common::EventTrace::Track track) {
+    m_trace = trace;
+    m_track = track;
+  }
 
   uint64_t s_copies = 0, s_bytes_h2d = 0, s_bytes_d2h = 0, s_bytes_d2d = 0, s_errors = 0;
   uint64_t s_refused = 0;  // doorbells on a full queue
@@ -52,6 +58,7 @@ class CopyEngine : public sc_core::sc_module {
 
  private:
   void run();
+  void record(const Descriptor& d, const sc_core::sc_time& took);
   bool xfer(tlm_utils::simple_initiator_socket<CopyEngine>& s, tlm::tlm_command cmd, uint64_t addr,
             uint8_t* data, uint32_t len, sc_core::sc_time& delay);
 
@@ -63,6 +70,8 @@ class CopyEngine : public sc_core::sc_module {
   uint64_t m_msi_addr = 0;
   bool m_irq_enabled = false, m_irq_latched = false;
   bool m_irq_on_completion = true, m_busy = false;
+  common::EventTrace* m_trace = nullptr;
+  common::EventTrace::Track m_track = 0;
   uint64_t m_sema = 0;
 };
 

@@ -161,4 +161,10 @@ unsigned Gpu::bar_transport_dbg(tlm::tlm_generic_payload& t) {
   return 4;
 }
 
+void Gpu::set_trace(common::EventTrace* trace) {
+  m_gmmu.set_trace(trace);
+  for (size_t i = 0; i < m_ces.size(); ++i)
+    m_ces[i]->set_trace(trace, trace ? trace->track("GPU", "copy engine " + std::to_string(i)) : 0);
+}
+
 }  // namespace hmmsim::hw

@@ -59,6 +59,8 @@ class Gpu : public sc_core::sc_module {
   // The source must outlive the kernel. A CTA that can never fit an SM is
   // bad input, like a malformed trace.
   void launch(IKernelSource& source);
+  // Records faults, replays, invalidates, walks and copies (null: none).
+  void set_trace(common::EventTrace* trace);
   const sc_core::sc_event& kernel_done() const { return m_kernel_done; }
   bool finished() const;
   const std::string& source_error() const { return m_source_error; }

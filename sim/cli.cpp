@@ -138,13 +138,23 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
     if (!f) err << "hmmsim: cannot write " << (fs::path(out_dir) / name).string() << "\n";
     return static_cast<bool>(f);
   };
+  auto write_timeline = [&] {
+    const fs::path p = fs::path(out_dir) / "timeline.json";
+    std::ofstream f(p);
+    platform->write_timeline(config, std::string(kVersion) + " (" + kCommit + ")", f);
+    f.close();
+    if (!f) err << "hmmsim: cannot write " << p.string() << "\n";
+    return static_cast<bool>(f);
+  };
   const bool ok = write("stats.json", r.stats.dump(2) + "\n") && write("stats.txt", platform->stats().to_text()) &&
-                  write("summary.txt", r.summary) && (r.timeseries.empty() || write("timeseries.csv", r.timeseries));
+                  write("summary.txt", r.summary) && (r.timeseries.empty() || write("timeseries.csv", r.timeseries)) &&
+                  (!platform->has_timeline() || write_timeline());
   if (!quiet) out << r.summary << r.host_line;
   if (!r.input_error.empty()) err << "hmmsim: bad input: " << r.input_error << "\n";
   if (!r.fatal.empty()) err << "hmmsim: " << r.fatal << "\n";
   if (!ok) return 2;
-  out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt" << (r.timeseries.empty() ? "" : ", timeseries.csv")
+  out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt"
+      << (r.timeseries.empty() ? "" : ", timeseries.csv") << (platform->has_timeline() ? ", timeline.json" : "")
       << ")\n";
   if (r.incomplete) {
     // SystemC threads are parked in the middle of their work and cannot be

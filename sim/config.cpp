@@ -14,6 +14,7 @@ void parse_run(ConfigReader r, RunSpec& s) {
   s.timeseries_epoch_ns = r.time_ns("timeseries_epoch", s.timeseries_epoch_ns, 0, 1e12);
   if (s.timeseries_epoch_ns > 0 && s.timeseries_epoch_ns < 10) r.fail("timeseries_epoch", "0 (none) or at least 10ns");
   s.timeseries_max_rows = r.u64("timeseries_max_rows", s.timeseries_max_rows, 2, 100000000);
+  s.timeline_max_events = r.u64("timeline_max_events", s.timeline_max_events, 0, 100000000);
   r.finish();
 }
 

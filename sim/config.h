@@ -22,6 +22,7 @@ struct RunSpec {
   double max_sim_time_ns = 1e9;  // watchdog: a run longer than this is a hang (1 s: an oversubscribed 64 MiB run takes 0.16 s)
   double timeseries_epoch_ns = 10000;  // timeseries.csv: one row per epoch; 0: none
   uint64_t timeseries_max_rows = 100000;  // at this many rows, neighbours merge and the epoch doubles
+  uint64_t timeline_max_events = 100000;  // timeline.json keeps the first this many events; 0: no timeline
   // From the command line, not the config: record the warp instructions
   // executed (native trace), or run recorded ones instead of the kernels'.
   std::string record_path, replay_path;

@@ -51,7 +51,12 @@ void CpuProcess::check_out_page(uint64_t off, const std::vector<uint8_t>& out) {
   }
 }
 
+void CpuProcess::record(const char* phase, uint64_t start_ps) {
+  if (m_trace) m_trace->slice(m_track, phase, start_ps, sc_core::sc_time_stamp().value());
+}
+
 void CpuProcess::run() {
+  if (m_trace) m_trace->bind_context(sc_core::sc_get_current_process_handle().get_process_object(), m_track);
   body();
   // A failed CPU step ends the run at once (the platform reports it);
   // otherwise sc_stop was called after the readback.
@@ -70,6 +75,7 @@ void CpuProcess::body() {
     if (b.prefer_host) m_driver.set_preferred_host(b.va, b.va + b.bytes);
   }
   const bool full = m_oracle.mode() == common::DataMode::Full;
+  uint64_t t0 = sc_core::sc_time_stamp().value();
   for (const Buffer& b : m_plan.buffers)
     for (uint64_t off = 0; off < b.cpu_init_bytes; off += 4096) {
       if (full) {
@@ -86,7 +92,9 @@ void CpuProcess::body() {
       ++s_pages_written;
     }
 
+  record("CPU write (initialisation)", t0);
   if (!m_hooks.driver_is_ready()) sc_core::wait(m_hooks.driver_ready());
+  t0 = sc_core::sc_time_stamp().value();
   m_hooks.launch();
   // Optionally keep touching `in` while the GPU works on it: each touch of a
   // page in VRAM migrates it back, and the GPU faults it in again.
@@ -100,6 +108,8 @@ void CpuProcess::body() {
   }
   if (!m_hooks.kernel_finished()) sc_core::wait(m_hooks.kernel_done());
   m_hooks.kernel_end();
+  record("kernel (launch and wait)", t0);
+  t0 = sc_core::sc_time_stamp().value();
 
   if (m_spec.cpu_readback) {
     for (const Buffer& b : m_plan.buffers)
@@ -113,6 +123,7 @@ void CpuProcess::body() {
         if (&b == &m_plan.buffers[1]) check_out_page(off, page);
       }
   }
+  if (m_spec.cpu_readback) record("CPU read (readback)", t0);
   m_done = true;
   sc_core::sc_stop();
 }

@@ -9,6 +9,7 @@
 
 #include <systemc>
 
+#include "common/event_trace.h"
 #include "host/gpu_driver/gpu_driver.h"
 #include "host/mm/address_space.h"
 #include "sim/cpu_memory.h"
@@ -33,6 +34,11 @@ class CpuProcess : public sc_core::sc_module {
 
   bool done() const { return m_done; }
   const std::string& error() const { return m_error; }
+  // Its phases on a "CPU main thread" track; migrate-backs nest inside.
+  void set_trace(common::EventTrace* trace) {
+    m_trace = trace;
+    if (trace) m_track = trace->track("Host", "CPU main thread");
+  }
 
   uint64_t s_pages_written = 0, s_pages_read = 0, s_pages_touched = 0;
   const uint64_t& retries() const { return m_mem.s_retries; }
@@ -57,6 +63,9 @@ class CpuProcess : public sc_core::sc_module {
   std::vector<uint8_t> m_page;
   std::vector<uint8_t> m_in_copy;  // `in` as the CPU read it back
   uint64_t m_cpu_version = 0;
+  common::EventTrace* m_trace = nullptr;
+  common::EventTrace::Track m_track = 0;
+  void record(const char* phase, uint64_t start_ps);
 };
 
 }  // namespace hmmsim::sim

@@ -25,11 +25,55 @@ HostProgram::HostProgram(sc_core::sc_module_name name, host::AddressSpace& mm, h
   SC_THREAD(run);
 }
 
+namespace {
+const char* step_kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::CpuWrite: return "CPU write";
+    case StepKind::CpuRead: return "CPU read";
+    case StepKind::Kernel: return "kernel (launch and wait)";
+    case StepKind::Munmap: return "munmap";
+    case StepKind::Mprotect: return "mprotect";
+    case StepKind::Idle: return "idle";
+    default: return "step";
+  }
+}
+const char* thread_op_name(ThreadOp op) {
+  switch (op) {
+    case ThreadOp::Read: return "CPU read";
+    case ThreadOp::Write: return "CPU write";
+    case ThreadOp::Munmap: return "munmap";
+    case ThreadOp::Mprotect: return "mprotect";
+    default: return "madvise";
+  }
+}
+}  // namespace
+
+void HostProgram::set_trace(common::EventTrace* trace) {
+  m_trace = trace;
+  m_thread_tracks.clear();
+  if (!trace) return;
+  m_main_track = trace->track("Host", "CPU main thread");
+  for (size_t i = 0; i < m_prog.threads.size(); ++i)
+    m_thread_tracks.push_back(trace->track("Host", "CPU thread " + std::to_string(i)));
+}
+
+void HostProgram::bind_trace_context(common::EventTrace::Track t) {
+  if (m_trace) m_trace->bind_context(sc_core::sc_get_current_process_handle().get_process_object(), t);
+}
+
+void HostProgram::record(common::EventTrace::Track t, const char* what, const std::string& detail,
+                         uint64_t start_ps) {
+  if (!m_trace) return;
+  m_trace->slice(t, what, start_ps, sc_core::sc_time_stamp().value(),
+                 {common::EventTrace::text("step", m_trace->intern(detail))});
+}
+
 void HostProgram::fail(const std::string& what, const std::string& why) {
   if (m_error.empty()) m_error = what + ": " + why;
 }
 
 void HostProgram::run() {
+  bind_trace_context(m_main_track);
   const bool ok = body();
   // Stop at once on failure (the platform reports it); else when the CPU
   // threads are done too.
@@ -55,6 +99,7 @@ bool HostProgram::body() {
   for (size_t i = 0; i < m_prog.threads.size(); ++i) sc_core::sc_spawn([this, i] { thread_body(i); });
   for (const ProgramStep& s : m_prog.steps) {
     ++s_steps;
+    const uint64_t t0 = sc_core::sc_time_stamp().value();
     switch (s.kind) {
       case StepKind::CpuWrite:
         if (!write_range(s.va, s.bytes, s.what)) return false;
@@ -79,6 +124,7 @@ bool HostProgram::body() {
       case StepKind::Trace:
         break;  // expanded by build_program
     }
+    record(m_main_track, step_kind_name(s.kind), s.what, t0);
   }
   return true;
 }
@@ -133,6 +179,7 @@ bool HostProgram::kernel(size_t k) {
 
 void HostProgram::thread_body(size_t i) {
   const ProgramThread& t = m_prog.threads[i];
+  if (m_trace) bind_trace_context(m_thread_tracks[i]);
   sc_core::wait(sc_time(t.start_ns, SC_NS));
   for (uint64_t n = 0; n < t.count && m_error.empty(); ++n) {
     if (!thread_op(i)) {
@@ -148,6 +195,7 @@ void HostProgram::thread_body(size_t i) {
 bool HostProgram::thread_op(size_t i) {
   const ProgramThread& t = m_prog.threads[i];
   ThreadCounters& c = threads[i];
+  const uint64_t t0 = sc_core::sc_time_stamp().value();
   // Device PTEs invalidated while the operation ran (its notifier events;
   // other threads acting at the same moment are counted too).
   const uint64_t unmaps = m_driver.stats().s_pages_unmapped;
@@ -193,6 +241,7 @@ bool HostProgram::thread_op(size_t i) {
   if (!ok && m_error.empty()) fail(t.what, "operation failed");
   ++c.ops;
   c.device_unmaps += m_driver.stats().s_pages_unmapped - unmaps;
+  if (m_trace) record(m_thread_tracks[i], thread_op_name(t.op), t.what, t0);
   return ok;
 }
 

@@ -11,6 +11,7 @@
 
 #include <systemc>
 
+#include "common/event_trace.h"
 #include "host/gpu_driver/gpu_driver.h"
 #include "host/mm/address_space.h"
 #include "sim/cpu_memory.h"
@@ -39,6 +40,10 @@ class HostProgram : public sc_core::sc_module {
   };
   HostProgram(sc_core::sc_module_name name, host::AddressSpace& mm, host::GpuDriver& driver, const Program& program,
               double page_access_ns, DataOracle& oracle, Hooks hooks);
+
+  // Steps on a "CPU main thread" track, each CPU thread's operations on
+  // its own; driver work these threads run (migrate-backs) nests inside.
+  void set_trace(common::EventTrace* trace);
 
   bool done() const { return m_done; }
   const std::string& error() const { return m_error; }
@@ -73,6 +78,12 @@ class HostProgram : public sc_core::sc_module {
   uint64_t m_version = 0;
   size_t m_threads_left = 0;
   sc_core::sc_event m_thread_done;
+  common::EventTrace* m_trace = nullptr;
+  common::EventTrace::Track m_main_track = 0;
+  std::vector<common::EventTrace::Track> m_thread_tracks;
+  // Binds the calling simulated thread to `t`, so driver work it runs lands there.
+  void bind_trace_context(common::EventTrace::Track t);
+  void record(common::EventTrace::Track t, const char* what, const std::string& detail, uint64_t start_ps);
 };
 
 }  // namespace hmmsim::sim

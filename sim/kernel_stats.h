@@ -34,6 +34,9 @@ class KernelStats {
   size_t launched() const { return m_launched; }
   size_t planned() const { return m_kernels.size(); }  // kernels the run will launch
   double start_ns(size_t k) const { return m_start_ns.at(k); }
+  bool begun(size_t k) const { return m_begun.at(k); }
+  bool finished(size_t k) const { return m_finished.at(k) != 0; }
+  const Kernel& kernel(size_t k) const { return m_kernels.at(k); }
   double time_ns(size_t k) const { return m_time_ns.at(k); }
   size_t unfinished() const;     // launched but stopped before completing
   double total_time_ns() const;  // kernels' time_ns summed (a stopped one up to the stop)

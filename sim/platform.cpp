@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "sim/platform_impl.h"
+#include "sim/timeline.h"
 #include "sim/run_loop.h"
 #include "workload/native/native_trace.h"
 
@@ -113,6 +114,31 @@ Platform::Impl::Impl(const SimConfig& c)
   kstats = std::make_unique<KernelStats>(stats, std::move(kernels), c.gpu.sm.clock_mhz);
   register_stats();
   add_timeseries_columns();
+  attach_trace();
+}
+
+void Platform::Impl::attach_trace() {
+  if (cfg.run.timeline_max_events == 0) return;
+  trace = std::make_unique<common::EventTrace>(cfg.run.timeline_max_events);
+  // Made first, so the GPU comes first in the viewer: kernels, then SMs.
+  trace->track("GPU", "kernels");
+  gpu.set_trace(trace.get());
+  link.set_trace(trace.get());
+  driver.set_trace(trace.get());
+  if (cpu) cpu->set_trace(trace.get());
+  if (prog) prog->set_trace(trace.get());
+}
+
+void Platform::Impl::record_kernels() {
+  if (!trace) return;
+  const common::EventTrace::Track t = trace->track("GPU", "kernels");
+  for (size_t k = 0; k < kstats->planned(); ++k) {
+    if (!kstats->begun(k)) continue;
+    const auto& kk = kstats->kernel(k);
+    const std::string name = kk.label + ": " + kk.name + (kstats->finished(k) ? "" : " (not finished)");
+    const uint64_t start = common::EventTrace::ps_of_ns(kstats->start_ns(k));
+    trace->slice(t, trace->intern(name), start, start + common::EventTrace::ps_of_ns(kstats->time_ns(k)));
+  }
 }
 
 void Platform::Impl::add_timeseries_columns() {
@@ -160,6 +186,14 @@ Platform::~Platform() {
 }
 Stats& Platform::stats() { return m->stats; }
 
+bool Platform::has_timeline() const { return m->trace != nullptr; }
+
+bool Platform::write_timeline(const std::string& config, const std::string& version, std::ostream& out) const {
+  if (!m->trace) return false;
+  write_timeline_json(*m->trace, TimelineInfo{config, version, m->sim_ns}, out);
+  return true;
+}
+
 RunResult Platform::run() {
   RunResult r;
   const std::function<RunProgress()> progress = [this] {
@@ -177,6 +211,7 @@ RunResult Platform::run() {
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
+  m->record_kernels();
   m->kernel_ns = m->kstats->total_time_ns();
   if (m->recorder) {
     try {

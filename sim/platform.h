@@ -3,6 +3,7 @@
 // GPU driver, the PCIe link, the GPU, and the workload's CPU thread; binds
 // the sockets and registers every statistic. One platform per process
 // (SystemC elaborates once).
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ class Platform {
   ~Platform();
   RunResult run();
   Stats& stats();
+  // timeline.json (sim/timeline.h); none when run.timeline_max_events is 0.
+  bool has_timeline() const;
+  bool write_timeline(const std::string& config, const std::string& version, std::ostream& out) const;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/event_trace.h"
 #include "host/common/lock.h"
 #include "host/gpu_driver/gpu_driver.h"
 #include "host/mm/address_space.h"
@@ -72,6 +73,9 @@ struct Platform::Impl {
   Stats stats;
   std::unique_ptr<KernelStats> kstats;
   std::unique_ptr<TimeSeries> series;  // timeseries.csv
+  std::unique_ptr<common::EventTrace> trace;  // timeline.json, null when off
+  void attach_trace();
+  void record_kernels();  // the kernels' slices, once the run has ended
   void add_timeseries_columns();
   std::unique_ptr<hw::IKernelSource> recording;  // the kernel running through the recorder
   void launch(hw::IKernelSource& k);

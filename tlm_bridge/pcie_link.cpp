@@ -33,7 +33,14 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieSpec& spec)
   up_target.register_transport_dbg(this, &PcieLink::dbg_up);
 }
 
-double PcieLink::send(Dir& d, double at, uint64_t payload, uint64_t tlps, uint32_t overhead) {
+void PcieLink::set_trace(common::EventTrace* trace) {
+  m_trace = trace;
+  if (!trace) return;
+  m_down.track = trace->track("PCIe", "down (host to device)");
+  m_up.track = trace->track("PCIe", "up (device to host)");
+}
+
+double PcieLink::send(Dir& d, double at, uint64_t payload, uint64_t tlps, uint32_t overhead, const char* what) {
   const uint64_t wire = payload + tlps * overhead;
   const double start = std::max(at, d.busy_until);
   const double ser = double(wire) / m_bw;
@@ -42,6 +49,11 @@ double PcieLink::send(Dir& d, double at, uint64_t payload, uint64_t tlps, uint32
   d.stats->s_payload_bytes += payload;
   d.stats->s_wire_bytes += wire;
   d.stats->s_busy_ns += ser;
+  if (m_trace) {
+    using ET = common::EventTrace;
+    m_trace->slice(d.track, what, ET::ps_of_ns(start), ET::ps_of_ns(d.busy_until),
+                   {ET::num("payload_bytes", payload), ET::num("wire_bytes", wire), ET::num("tlps", tlps)});
+  }
   return d.busy_until + m_spec.latency_ns;
 }
 
@@ -54,7 +66,7 @@ void PcieLink::forward(bool downstream, tlm::tlm_generic_payload& t, sc_time& de
   const uint64_t addr = t.get_address(), len = t.get_data_length();
   if (t.is_write()) {
     const double arrive =
-        send(req, at, len, tlp_count(addr, len, m_spec.mps), m_spec.tlp_overhead(TlpKind::MemWrite));
+        send(req, at, len, tlp_count(addr, len, m_spec.mps), m_spec.tlp_overhead(TlpKind::MemWrite), "write");
     sc_time d(arrive - now, SC_NS);
     out->b_transport(t, d);
     delay = d;
@@ -63,12 +75,12 @@ void PcieLink::forward(bool downstream, tlm::tlm_generic_payload& t, sc_time& de
   // Non-posted read: header-only requests, then completions carrying data
   // (a completion never spans an mrrs boundary: completion_bytes() <= mrrs).
   const double arrive =
-      send(req, at, 0, tlp_count(addr, len, m_spec.mrrs), m_spec.tlp_overhead(TlpKind::MemRead));
+      send(req, at, 0, tlp_count(addr, len, m_spec.mrrs), m_spec.tlp_overhead(TlpKind::MemRead), "read request");
   sc_time d(arrive - now, SC_NS);
   out->b_transport(t, d);
   const double served = now + d.to_seconds() * 1e9;
   const double done = send(cpl, served, len, tlp_count(addr, len, m_spec.completion_bytes()),
-                           m_spec.tlp_overhead(TlpKind::Completion));
+                           m_spec.tlp_overhead(TlpKind::Completion), "read completion");
   delay = sc_time(done - now, SC_NS);
 }
 

@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/event_trace.h"
 #include "tlm_bridge/pcie_spec.h"
 
 namespace hmmsim::bridge {
@@ -35,16 +36,19 @@ class PcieLink : public sc_core::sc_module {
   const PcieSpec& spec() const { return m_spec; }
   // Stats of the link direction carrying data downstream / upstream.
   LinkDirectionStats down, up;
+  // Each direction's transfers are recorded on its own track (null: none).
+  void set_trace(common::EventTrace* trace);
 
  private:
   struct Dir {
     double busy_until = 0;
     LinkDirectionStats* stats;
+    common::EventTrace::Track track = 0;
   };
   // Occupies `d` with `tlps` TLPs of `overhead` bytes each carrying
   // `payload` bytes in all from `at_ns`; returns when the last byte arrives
   // at the other end.
-  double send(Dir& d, double at_ns, uint64_t payload, uint64_t tlps, uint32_t overhead);
+  double send(Dir& d, double at_ns, uint64_t payload, uint64_t tlps, uint32_t overhead, const char* what);
   void forward(bool downstream, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
   void b_down(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { forward(true, t, delay); }
   void b_up(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { forward(false, t, delay); }
@@ -54,6 +58,7 @@ class PcieLink : public sc_core::sc_module {
   const PcieSpec m_spec;
   const double m_bw;  // TLP bytes per ns, after line code and DLLP overhead
   Dir m_down, m_up;
+  common::EventTrace* m_trace = nullptr;
 };
 
 }  // namespace hmmsim::bridge

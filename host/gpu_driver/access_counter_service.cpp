@@ -35,6 +35,7 @@ Status GpuDriver::init_access_counters() {
 }
 
 void GpuDriver::service_access_counters() {
+  const uint64_t t0 = m_bus.now_ps();
   ++m_stats.s_ac_interrupts;
   m_bus.cpu_work(m_spec.costs.isr_ns);
   // Read every notification that has landed, then migrate what they name.
@@ -92,6 +93,9 @@ void GpuDriver::service_access_counters() {
   }
   m_bus.mmio_write32(bar0::kAcStatus, hwref::kAcStatusOverflow);
   m_bus.mmio_write32(bar0::kIntrStatus, hwref::kIntrAccessCounter);
+  if (m_trace)
+    m_trace->slice(m_trace_driver, "access counter interrupt", t0, m_bus.now_ps(),
+                   {common::EventTrace::num("notifications", read), common::EventTrace::num("regions", ranges.size())});
 }
 
 }  // namespace hmmsim::host

@@ -20,6 +20,7 @@ Stage StageClock::mark(Stage s, uint64_t now_ps, const void* ctx) {
   const Stage prev = m_cur;
   if (!m_active || ctx != m_ctx) return prev;
   m_ns[static_cast<size_t>(m_cur)] += double(now_ps - m_last) / 1000.0;
+  if (m_trace && now_ps > m_last) m_trace->slice(m_track, stage_name(m_cur), m_last, now_ps);
   m_last = now_ps;
   m_cur = s;
   return prev;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/event_trace.h"
 #include "common/histogram.h"
 
 namespace hmmsim::host {
@@ -49,6 +50,11 @@ class StageClock {
   // Ends the batch: records its stages and total into `out`.
   void end(uint64_t now_ps, BatchStageStats& out);
   bool active() const { return m_active; }
+  // Each stage's stretch of a batch is recorded as a slice on `track`.
+  void set_trace(common::EventTrace* trace, common::EventTrace::Track track) {
+    m_trace = trace;
+    m_track = track;
+  }
 
  private:
   std::array<double, kStageCount> m_ns{};
@@ -56,6 +62,8 @@ class StageClock {
   uint64_t m_last = 0, m_start = 0;
   bool m_active = false;
   const void* m_ctx = nullptr;
+  common::EventTrace* m_trace = nullptr;
+  common::EventTrace::Track m_track = 0;
 };
 
 }  // namespace hmmsim::host

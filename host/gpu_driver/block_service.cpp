@@ -224,6 +224,7 @@ void GpuDriver::make_writable(uint64_t start, const std::vector<PageReq>& pages)
 
 uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
   if (!m_mm) return 0;
+  const uint64_t t0 = m_bus.now_ps();
   const uint64_t before = m_stats.s_pages_to_vram;
   for (uint64_t a = page_down(start); a < end;) {
     const Vma* vma = m_mm->find_vma(a);
@@ -257,8 +258,12 @@ uint64_t GpuDriver::prefetch_to_device(uint64_t start, uint64_t end) {
   }
   LockGuard g(m_lock);
   flush_tlb_invalidates();
-  m_stats.s_pages_prefetched += m_stats.s_pages_to_vram - before;
-  return m_stats.s_pages_to_vram - before;
+  const uint64_t moved = m_stats.s_pages_to_vram - before;
+  m_stats.s_pages_prefetched += moved;
+  if (m_trace)
+    m_trace->slice(m_trace->context_track(m_bus.context(), m_trace_cpu), "prefetch to device", t0, m_bus.now_ps(),
+                   {common::EventTrace::hex("va", start), common::EventTrace::num("pages", moved)});
+  return moved;
 }
 
 void GpuDriver::migrate_to_vram(uint64_t start, uint64_t end, Origin why, const std::vector<PageReq>* pages) {

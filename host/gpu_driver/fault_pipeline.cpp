@@ -76,13 +76,16 @@ void GpuDriver::replay() {
 }
 
 void GpuDriver::service_faults() {
+  const uint64_t t0 = m_bus.now_ps();
+  const uint64_t batches0 = m_stats.s_batches;
   ++m_stats.s_interrupts;
   m_bus.cpu_work(m_spec.costs.isr_ns);
   bool replayed = false;
   uint32_t throttled_batches = 0;
   for (uint32_t b = 0; b < m_spec.max_batches; ++b) {
     FaultSet faults;  // ordered by VA: the sort groups faults by 2 MiB block
-    m_clock.begin(Stage::Fetch, m_bus.now_ps(), m_bus.context());
+    const uint64_t batch_t0 = m_bus.now_ps();
+    m_clock.begin(Stage::Fetch, batch_t0, m_bus.context());
     m_bus.cpu_work(m_spec.costs.batch_fixed_ns);
     const BatchSummary sum = fetch_batch(faults);
     if (sum.fetched == 0) break;
@@ -123,6 +126,12 @@ void GpuDriver::service_faults() {
       }
     }
     m_clock.end(m_bus.now_ps(), m_stats.batch);
+    if (m_trace) {
+      using ET = common::EventTrace;
+      m_trace->slice(m_trace_driver, "batch", batch_t0, m_bus.now_ps(),
+                     {ET::num("batch", m_stats.s_batches), ET::num("faults", sum.fetched),
+                      ET::num("pages", faults.size()), ET::num("duplicates", sum.duplicates)});
+    }
     // Throttled faults come straight back: stop rather than spin (UVM: 5).
     if (m_batch_throttled && ++throttled_batches >= m_spec.max_throttled_batches) {
       ++m_stats.s_throttled_stops;
@@ -135,6 +144,9 @@ void GpuDriver::service_faults() {
   if (!replayed || m_replay->at_end()) replay();
   m_bus.mmio_write32(bar0::kFaultBufStatus, 1);              // clear overflow
   m_bus.mmio_write32(bar0::kIntrStatus, hwref::kIntrFault);  // re-arm: fires again if entries remain
+  if (m_trace)
+    m_trace->slice(m_trace_driver, "fault interrupt", t0, m_bus.now_ps(),
+                   {common::EventTrace::num("batches", m_stats.s_batches - batches0)});
 }
 
 // ---- TLB invalidation -----------------------------------------------------

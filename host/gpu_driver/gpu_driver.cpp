@@ -131,7 +131,26 @@ bool GpuDriver::invalidate(MmuIntervalNotifier& n, const NotifierRange& r, uint6
   return true;
 }
 
-Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn) {
+void GpuDriver::set_trace(common::EventTrace* trace) {
+  m_trace = trace;
+  m_clock.set_trace(nullptr, 0);
+  if (!trace) return;
+  m_trace_driver = trace->track("Host", "driver (bottom half)");
+  m_trace_evict = trace->track("Host", "driver evictions");
+  m_trace_cpu = trace->track("Host", "CPU faults");
+  m_clock.set_trace(trace, m_trace_driver);
+}
+
+Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn pfn) {
+  const uint64_t t0 = m_bus.now_ps();
+  const Status s = migrate_back(mm, va, pfn);
+  if (m_trace)
+    m_trace->slice(m_trace->context_track(m_bus.context(), m_trace_cpu), "migrate back (CPU fault)", t0,
+                   m_bus.now_ps(), {common::EventTrace::hex("va", page_down(va))});
+  return s;
+}
+
+Status GpuDriver::migrate_back(AddressSpace& mm, uint64_t va, Pfn) {
   m_bus.cpu_work(m_spec.costs.migrate_to_ram_ns);
   MigrateVma a;
   a.start = page_down(va);

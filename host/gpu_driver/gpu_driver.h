@@ -130,6 +130,11 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   Status migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn pfn) override;
   void page_free(Pfn pfn) override;
 
+  // Records the bottom half (batches and their stages, access-counter
+  // service), evictions, and migrate-backs and prefetches on the track of
+  // the context that ran them (null: nothing recorded).
+  void set_trace(common::EventTrace* trace);
+
   const DriverStats& stats() const { return m_stats; }
   const ThrashingStats& thrashing_stats() const { return m_thrash->stats(); }
   const DevicePageTable& page_table() const { return m_pt; }
@@ -139,6 +144,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   uint64_t fault_ring_pa() const { return PhysMem::pa(m_ring_pfn); }
 
  private:
+  Status migrate_back(AddressSpace& mm, uint64_t va, Pfn pfn);  // migrate_to_ram's work
   struct PendingFault {
     hwref::AccessType access;
     uint64_t first_ps;
@@ -172,6 +178,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   // with spare_batch, the blocks of the batch being serviced) has any.
   bool evict_one(uint64_t exclude, bool spare_batch, bool spare_recent = false);
   uint64_t evict_range(uint64_t va, uint64_t bytes);
+  uint64_t evict_pages(uint64_t va, uint64_t bytes);  // evict_range's work
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
   // VRAM frame for a page of the VMA [lo, hi), evicting if need be.
   // `local`: the page cannot be mapped remotely, so recent blocks are not spared for it.
@@ -244,6 +251,8 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   };
   std::map<uint64_t, Duplicate> m_dups;  // page VA -> duplicate
   DriverStats m_stats;
+  common::EventTrace* m_trace = nullptr;
+  common::EventTrace::Track m_trace_driver = 0, m_trace_evict = 0, m_trace_cpu = 0;
 };
 
 }  // namespace hmmsim::host

@@ -87,6 +87,15 @@ bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch, bool spare_recent)
 }
 
 uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
+  const uint64_t t0 = m_bus.now_ps();
+  const uint64_t moved = evict_pages(va, bytes);
+  if (m_trace && moved)
+    m_trace->slice(m_trace_evict, "evict", t0, m_bus.now_ps(),
+                   {common::EventTrace::hex("va", va), common::EventTrace::num("pages", moved)});
+  return moved;
+}
+
+uint64_t GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
   // Read-only copies go first: dropping them costs no copy.
   const uint64_t dropped = drop_duplicates(va, va + bytes, true);
   m_stats.s_dup_evicted += dropped;

@@ -83,8 +83,9 @@ void Gmmu::raise_fault(unsigned utlb, uint64_t page, Access a, hwref::FaultType 
     return;
   }
   if (m_dropped[utlb].erase(page)) ++s_faults_reraised;
-  pend.emplace(page, ns_of(sc_core::sc_time_stamp() + delay));
+  const double written = ns_of(sc_core::sc_time_stamp() + delay);
   ++s_faults;
+  pend.emplace(page, Pending{written, s_faults});
   ++s_faults_by_type[std::min<unsigned>(static_cast<unsigned>(type), 3)];
   hwref::FaultEntry e;
   e.va = page;
@@ -98,6 +99,7 @@ void Gmmu::raise_fault(unsigned utlb, uint64_t page, Access a, hwref::FaultType 
   e.valid = 1;
   uint8_t raw[hwref::kFaultEntryBytes];
   hwref::encode(e, raw);
+  if (m_trace) record_fault(utlb, e, written);
   post(m_ring + uint64_t(m_put) * hwref::kFaultEntryBytes, raw, sizeof raw, delay);
   m_put = (m_put + 1) % m_entries;
   if (m_irq_enabled && m_irq_armed) {
@@ -155,6 +157,11 @@ void Gmmu::invalidate(uint64_t va, uint64_t pages, bool directories, const sc_ti
   if (m_inv_done.size() >= 64) m_inv_done.erase(m_inv_done.begin(), m_inv_done.begin() + 32);
   m_inv_done.emplace_back(number, done);
   if (m_inv_sema) post(m_inv_sema, &number, 4, done - sc_core::sc_time_stamp());
+  if (m_trace) {
+    using ET = common::EventTrace;
+    m_trace->slice(m_inv_track, "TLB invalidate", (sc_core::sc_time_stamp() + delay).value(), done.value(),
+                   {ET::hex("va", va & ~0xFFFull), ET::num("pages", pages), ET::num("directories", directories)});
+  }
 }
 
 uint32_t Gmmu::inv_ack(const sc_time& delay) const {
@@ -169,10 +176,14 @@ void Gmmu::replay(uint32_t utlb, const sc_time& delay) {
   ++s_replays;
   const sc_time d = delay + sc_time(m_spec.replay_latency_ns, SC_NS);
   const sc_time at = sc_core::sc_time_stamp() + d;
+  const uint32_t slice = m_trace ? record_replay(utlb, sc_core::sc_time_stamp() + delay, at) : 0;
   for (unsigned u = 0; u < utlbs(); ++u) {
     if (utlb != kAllUtlbs && u != utlb) continue;
     ++m_replay_gen[u];
-    for (const auto& [page, written] : m_pending[u]) s_fault_latency_ns.add(ns_of(at) - written);
+    for (const auto& [page, p] : m_pending[u]) {
+      s_fault_latency_ns.add(ns_of(at) - p.written);
+      if (m_trace) m_trace->flow_in(slice, p.flow);
+    }
     m_pending[u].clear();
     m_replay_time[u] = at;
   }
@@ -193,6 +204,63 @@ bool Gmmu::cancelled(unsigned utlb, uint64_t page, uint64_t since) const {
     if (it != m_cancelled.end() && it->second >= since) return true;
   }
   return false;
+}
+
+}  // namespace hmmsim::hw
+
+namespace hmmsim::hw {
+
+void Gmmu::set_trace(common::EventTrace* trace) {
+  m_trace = trace;
+  m_sm_tracks.clear();
+  if (trace) {
+    for (unsigned u = 0; u < utlbs(); ++u) m_sm_tracks.push_back(trace->track("GPU", "SM " + std::to_string(u)));
+    m_replay_track = trace->track("GPU", "GMMU replays");
+    m_inv_track = trace->track("GPU", "GMMU TLB invalidates");
+  }
+  m_path.walker().set_trace(trace);
+}
+
+namespace {
+const char* access_name(hwref::AccessType a) {
+  switch (a) {
+    case hwref::AccessType::Read: return "read";
+    case hwref::AccessType::Write: return "write";
+    default: return "atomic";
+  }
+}
+const char* fault_name(hwref::FaultType t) {
+  switch (t) {
+    case hwref::FaultType::InvalidPde: return "fault: invalid PDE";
+    case hwref::FaultType::InvalidPte: return "fault: invalid PTE";
+    case hwref::FaultType::Write: return "fault: write to read-only";
+    default: return "fault: atomic";
+  }
+}
+}  // namespace
+
+// The model takes no time to form an entry: the slice is drawn 1 ns wide
+// (sim/timeline.cpp) so that the fault's flow arrow has a slice to start from.
+void Gmmu::record_fault(unsigned utlb, const hwref::FaultEntry& e, double written_ns) {
+  using ET = common::EventTrace;
+  const uint64_t at = ET::ps_of_ns(written_ns);
+  const uint32_t s = m_trace->slice(m_sm_tracks[utlb], fault_name(e.type), at, at,
+                                    {ET::hex("va", e.va), ET::text("access", access_name(e.access)),
+                                     ET::num("fault", s_faults)});
+  m_trace->flow_out(s, s_faults);
+}
+
+// From the replay command's arrival to the warps retrying; the flows of the
+// faults it releases end here.
+uint32_t Gmmu::record_replay(uint32_t utlb, const sc_core::sc_time& from, const sc_core::sc_time& to) {
+  using ET = common::EventTrace;
+  uint64_t waiting = 0;
+  for (unsigned u = 0; u < utlbs(); ++u)
+    if (utlb == kAllUtlbs || u == utlb) waiting += m_pending[u].size();
+  if (utlb == kAllUtlbs)
+    return m_trace->slice(m_replay_track, "replay (all uTLBs)", from.value(), to.value(), {ET::num("faults", waiting)});
+  return m_trace->slice(m_replay_track, "replay", from.value(), to.value(),
+                        {ET::num("utlb", utlb), ET::num("faults", waiting)});
 }
 
 }  // namespace hmmsim::hw

@@ -12,6 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/event_trace.h"
 #include "common/histogram.h"
 #include "hw/gmmu/translation_path.h"
 #include "hwref/fault_entry.h"
@@ -77,6 +78,10 @@ class Gmmu : public sc_core::sc_module, private ITableMemory {
   void replay(uint32_t utlb, const sc_core::sc_time& delay);
   void cancel(uint64_t va, uint32_t utlb, const sc_core::sc_time& delay);
 
+  // Faults (on a track per uTLB, "SM i"), replays with a flow from each
+  // fault they release, invalidates and walks are recorded (null: none).
+  void set_trace(common::EventTrace* trace);
+
   TranslationPath& path() { return m_path; }
   TlbLevel& l1(unsigned i) { return m_path.l1(i); }
   unsigned utlbs() const { return m_path.utlbs(); }
@@ -96,11 +101,17 @@ class Gmmu : public sc_core::sc_module, private ITableMemory {
   void raise_fault(unsigned utlb, uint64_t page, Access a, hwref::FaultType type, sc_core::sc_time& delay);
   void post(uint64_t pa, const void* data, unsigned len, sc_core::sc_time delay);
   void send_msi(uint32_t vector, sc_core::sc_time delay);
+  void record_fault(unsigned utlb, const hwref::FaultEntry& e, double written_ns);
+  uint32_t record_replay(uint32_t utlb, const sc_core::sc_time& from, const sc_core::sc_time& to);
 
   const GmmuSpec m_spec;
   const double m_cycle_ns;
   TranslationPath m_path;
-  std::vector<std::map<uint64_t, double>> m_pending;  // per uTLB: pages with a fault in the ring -> ns written
+  struct Pending {
+    double written;  // ns the entry was written
+    uint64_t flow;   // its flow id in the event trace (the fault's number)
+  };
+  std::vector<std::map<uint64_t, Pending>> m_pending;  // per uTLB: pages with a fault in the ring
   std::vector<std::set<uint64_t>> m_dropped;  // per uTLB: pages whose fault was dropped
   uint64_t m_ring = 0;
   uint32_t m_entries = 0, m_put = 0, m_get = 0;
@@ -115,6 +126,9 @@ class Gmmu : public sc_core::sc_module, private ITableMemory {
   uint32_t m_inv_issued = 0;
   std::vector<std::pair<uint32_t, sc_core::sc_time>> m_inv_done;  // (number, completion), in order
   uint64_t m_inv_sema = 0;
+  common::EventTrace* m_trace = nullptr;
+  std::vector<common::EventTrace::Track> m_sm_tracks;
+  common::EventTrace::Track m_replay_track = 0, m_inv_track = 0;
 };
 
 }  // namespace hmmsim::hw

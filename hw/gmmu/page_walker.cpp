@@ -29,6 +29,13 @@ uint64_t PageWalker::read8(uint64_t pa, unsigned level, double& t) {
   return v;
 }
 
+void PageWalker::set_trace(common::EventTrace* trace) {
+  m_trace = trace;
+  m_tracks.clear();
+  if (!trace) return;
+  for (size_t i = 0; i < m_busy.size(); ++i) m_tracks.push_back(trace->track("GPU", "walker " + std::to_string(i)));
+}
+
 WalkResult PageWalker::walk(uint64_t va, double& t) {
   ++s_walks;
   auto slot = std::min_element(m_busy.begin(), m_busy.end());
@@ -102,6 +109,11 @@ WalkResult PageWalker::walk(uint64_t va, double& t) {
   *slot = t;
   s_walk_ns += t - start;
   s_walk_latency_ns.add(t - start);
+  if (m_trace) {
+    using ET = common::EventTrace;
+    m_trace->slice(m_tracks[size_t(slot - m_busy.begin())], r.valid ? "walk" : "walk (no PTE)", ET::ps_of_ns(start),
+                   ET::ps_of_ns(t), {ET::hex("va", va), ET::num("reads", r.reads), ET::num("pwc_level", unsigned(hit + 1))});
+  }
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/event_trace.h"
 #include "common/histogram.h"
 #include "hw/gmmu/page_walk_cache.h"
 #include "hw/tlb/translation.h"
@@ -44,6 +45,8 @@ class PageWalker {
   WalkResult walk(uint64_t va, double& t);
   IPageWalkCache& pwc() { return *m_pwc; }
   const WalkerSpec& spec() const { return m_spec; }
+  // Walks are recorded on one track per walker slot (null: not recorded).
+  void set_trace(common::EventTrace* trace);
 
   uint64_t s_walks = 0, s_reads = 0, s_faults = 0;
   uint64_t s_reads_by_level[6] = {};   // PD3, PD2, PD1, PD0, PT64, PT
@@ -59,6 +62,8 @@ class PageWalker {
   ITableMemory& m_mem;
   std::unique_ptr<IPageWalkCache> m_pwc;
   std::vector<double> m_busy;  // per walker slot: ns when it frees
+  common::EventTrace* m_trace = nullptr;
+  std::vector<common::EventTrace::Track> m_tracks;  // per walker slot
   uint64_t m_root = 0;
 };
 
