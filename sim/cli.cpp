@@ -106,6 +106,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   }
   if (scenario) return run_scenario_command(doc, config, out_dir, quiet, out, err);
   if (!write_resolved_config(doc, config, sets, out_dir, err)) return 2;
+  if (!cfg.run.vcd_signals.empty()) cfg.run.vcd_file = (fs::path(out_dir) / "signals").string();
   // Before the platform is built: a signal meanwhile still stops the run at
   // its first slice, with outputs.
   install_stop_signals();
@@ -155,7 +156,7 @@ int run_command(const std::string& config, const std::vector<std::string>& sets,
   if (!ok) return 2;
   out << "outputs written to " << out_dir << "/ (config.json, stats.json, stats.txt, summary.txt"
       << (r.timeseries.empty() ? "" : ", timeseries.csv") << (platform->has_timeline() ? ", timeline.json" : "")
-      << ")\n";
+      << (cfg.run.vcd_file.empty() ? "" : ", signals.vcd") << ")\n";
   if (r.incomplete) {
     // SystemC threads are parked in the middle of their work and cannot be
     // unwound: leave without destructors (and without leak reports about

@@ -7,6 +7,22 @@ namespace hmmsim::sim {
 
 namespace {
 
+// run.vcd: {signals: [stats paths], period: 10ns}. The names are checked
+// against the registered stats by the platform (vcd_at).
+void parse_vcd(ConfigReader r, RunSpec& s) {
+  s.vcd_period_ns = r.time_ns("period", s.vcd_period_ns, 1, 1e9);
+  if (r.has("signals")) {
+    const YAML::Node& n = r.node()["signals"];
+    if (!n.IsSequence() && !n.IsNull()) r.fail("signals", "a list of stats.json counters, e.g. [gpu.gmmu.faults]");
+    for (const auto& item : n) {
+      if (!item.IsScalar() || item.Scalar().empty()) r.fail("signals", "each signal is a stats.json counter name");
+      s.vcd_signals.push_back(item.Scalar());
+    }
+    r.mark_used("signals");
+  }
+  r.finish();
+}
+
 void parse_run(ConfigReader r, RunSpec& s) {
   s.seed = r.u64("seed", s.seed, 0, UINT64_MAX);
   common::parse_data_mode(r.choice("data", common::to_string(s.data), {"full", "tag", "off"}), s.data);
@@ -15,6 +31,7 @@ void parse_run(ConfigReader r, RunSpec& s) {
   if (s.timeseries_epoch_ns > 0 && s.timeseries_epoch_ns < 10) r.fail("timeseries_epoch", "0 (none) or at least 10ns");
   s.timeseries_max_rows = r.u64("timeseries_max_rows", s.timeseries_max_rows, 2, 100000000);
   s.timeline_max_events = r.u64("timeline_max_events", s.timeline_max_events, 0, 100000000);
+  parse_vcd(r.child("vcd"), s);
   r.finish();
 }
 
@@ -123,6 +140,8 @@ SimConfig parse_config(const ConfigDoc& doc) {
   {
     const ConfigError ve = ConfigReader(root).child("gpu").child("vram").error("capacity", "");
     c.vram_at = {ve.file, ve.line, ve.key};
+    const ConfigError vcd = ConfigReader(root).child("run").child("vcd").error("signals", "");
+    c.vcd_at = {vcd.file, vcd.line, vcd.key};
   }
   // A program's buffers are known once it is built (traces are scanned):
   // the platform checks them then.

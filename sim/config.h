@@ -4,6 +4,7 @@
 // and throws ConfigError naming file, line and key.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/page_store.h"
 #include "host/gpu_driver/driver_spec.h"
@@ -23,6 +24,11 @@ struct RunSpec {
   double timeseries_epoch_ns = 10000;  // timeseries.csv: one row per epoch; 0: none
   uint64_t timeseries_max_rows = 100000;  // at this many rows, neighbours merge and the epoch doubles
   uint64_t timeline_max_events = 100000;  // timeline.json keeps the first this many events; 0: no timeline
+  // signals.vcd (run.vcd): these stats.json counters (or vram_used_bytes)
+  // sampled every vcd_period_ns; none: no VCD. The file is named by the CLI.
+  std::vector<std::string> vcd_signals;
+  double vcd_period_ns = 10;
+  std::string vcd_file;
   // From the command line, not the config: record the warp instructions
   // executed (native trace), or run recorded ones instead of the kernels'.
   std::string record_path, replay_path;
@@ -68,6 +74,7 @@ struct SimConfig {
   // Where gpu.vram.capacity was set, for the check made once the program's
   // buffers are known.
   Origin vram_at;
+  Origin vcd_at;  // run.vcd.signals, for names checked once the stats exist
 };
 
 SimConfig parse_config(const ConfigDoc& doc);

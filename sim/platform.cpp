@@ -115,6 +115,7 @@ Platform::Impl::Impl(const SimConfig& c)
   register_stats();
   add_timeseries_columns();
   attach_trace();
+  attach_vcd();
 }
 
 void Platform::Impl::attach_trace() {
@@ -155,9 +156,29 @@ void Platform::Impl::add_timeseries_columns() {
       {"pcie_up_bytes", "pcie.up.payload_bytes"}};
   for (const auto& [name, path] : deltas) series->column(name, stats.reader(path), true);
   // Levels at each epoch's end.
-  series->column("vram_used_bytes", [this] {
-    return double(driver.vram().total_frames() - driver.vram().free_frames()) * 4096.0;
-  }, false);
+  series->column("vram_used_bytes", [this] { return vram_used_bytes(); }, false);
+}
+
+double Platform::Impl::vram_used_bytes() const {
+  return double(driver.vram().total_frames() - driver.vram().free_frames()) * 4096.0;
+}
+
+void Platform::Impl::attach_vcd() {
+  if (cfg.run.vcd_signals.empty() || cfg.run.vcd_file.empty()) return;
+  std::vector<std::function<double()>> readers;
+  for (const std::string& name : cfg.run.vcd_signals) {
+    if (name == "vram_used_bytes") {
+      readers.push_back([this] { return vram_used_bytes(); });
+      continue;
+    }
+    try {
+      readers.push_back(stats.reader(name));
+    } catch (const std::out_of_range&) {
+      cfg.vcd_at.fail("no counter " + name + " in stats.json: give its path as stats.txt lists it, or vram_used_bytes");
+    }
+  }
+  vcd = std::make_unique<VcdProbe>("vcd", cfg.run.vcd_file, cfg.run.vcd_period_ns);
+  for (size_t i = 0; i < readers.size(); ++i) vcd->signal(cfg.run.vcd_signals[i], readers[i]);
 }
 
 void Platform::Impl::launch(hw::IKernelSource& k) {
@@ -212,6 +233,7 @@ RunResult Platform::run() {
   m->sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   m->kstats->end_open(m->sim_ns);
   m->record_kernels();
+  if (m->vcd) m->vcd->close();
   m->kernel_ns = m->kstats->total_time_ns();
   if (m->recorder) {
     try {

@@ -24,6 +24,7 @@
 #include "tlm_bridge/irq_controller.h"
 #include "tlm_bridge/pcie_link.h"
 #include "sim/timeseries.h"
+#include "sim/vcd_probe.h"
 #include "tlm_bridge/root_complex.h"
 #include "workload/native/native_recorder.h"
 
@@ -74,6 +75,9 @@ struct Platform::Impl {
   std::unique_ptr<KernelStats> kstats;
   std::unique_ptr<TimeSeries> series;  // timeseries.csv
   std::unique_ptr<common::EventTrace> trace;  // timeline.json, null when off
+  std::unique_ptr<VcdProbe> vcd;               // signals.vcd, null when off
+  void attach_vcd();
+  double vram_used_bytes() const;
   void attach_trace();
   void record_kernels();  // the kernels' slices, once the run has ended
   void add_timeseries_columns();
