@@ -279,6 +279,8 @@ RunResult Platform::run() {
   if (r.signal) r.exit_code = 128 + r.signal;  // as a shell reports a process a signal ended
   r.stats = m->stats.to_json();
   r.stats["sim"]["partial"] = r.signal != 0;  // stopped by a signal: figures up to the stop
+  r.stats["units"] = m->stats.units();
+  r.stats["units"]["sim.partial"] = "flag";
   m->kstats->annotate(r.stats);
   r.summary = m->summary(r);
   {

@@ -64,6 +64,36 @@ nlohmann::json Stats::Entry::json() const {
   return x;
 }
 
+namespace {
+bool ends_with(const std::string& s, const std::string& t) {
+  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+}  // namespace
+
+std::string Stats::unit_of(const std::string& path) {
+  const std::string leaf = path.substr(path.rfind('.') + 1);
+  // A distribution's figures are in its own unit; its count is of samples.
+  static const char* const kFigures[] = {"mean", "p50", "p90", "p99", "max"};
+  if (leaf == "count" && path.find('.') != std::string::npos) {
+    const std::string parent = path.substr(0, path.rfind('.'));
+    if (unit_of(parent) != "count" || parent.find(".batch.") != std::string::npos ||
+        ends_with(parent, "migration_pages"))
+      return "samples";
+  }
+  for (const char* f : kFigures)
+    if (leaf == f && path.find('.') != std::string::npos) return unit_of(path.substr(0, path.rfind('.')));
+  const std::string group = path.find('.') == std::string::npos ? "" : path.substr(0, path.rfind('.'));
+  if (ends_with(leaf, "_ns") || ends_with(group, "_ns") || path.find(".stage.") != std::string::npos) return "ns";
+  if (leaf.find("bytes") != std::string::npos) return "bytes";
+  if (leaf.find("pages") != std::string::npos) return "pages";
+  if (leaf.find("utilisation") != std::string::npos || ends_with(leaf, "_rate")) return "fraction";
+  if (leaf == "ipc") return "warp instructions per cycle";
+  if (leaf == "cycles") return "cycles";
+  if (leaf == "finished" || leaf == "partial") return "flag";
+  if (leaf == "seed") return "none";
+  return "count";
+}
+
 nlohmann::json Stats::to_json() const {
   nlohmann::json root = nlohmann::json::object();
   for (const Entry& e : m_entries) {
@@ -76,6 +106,12 @@ nlohmann::json Stats::to_json() const {
     (*node)[e.path.substr(pos)] = e.json();
   }
   return root;
+}
+
+nlohmann::json Stats::units() const {
+  nlohmann::json u = nlohmann::json::object();
+  for (const Entry& e : m_entries) u[e.path] = unit_of(e.path);
+  return u;
 }
 
 std::string Stats::to_text() const {

@@ -1,7 +1,10 @@
 #pragma once
-// Hierarchical statistics: components register {path, unit, description,
+// Hierarchical statistics: components register {path, description,
 // pointer to their plain counter} once; the hot path only bumps integers.
 // Dumped as nested JSON at the end ("gpu.sm0.loads" -> {"gpu":{"sm0":{...}}}).
+// Each stat's unit follows from its name (unit_of: "_ns" is ns, "bytes"
+// bytes, "pages" pages, ...; a plain count otherwise): units() lists them,
+// as the top-level "units" key of stats.json.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +26,9 @@ class Stats {
   void histogram(const std::string& path, const common::Histogram* h, const std::string& desc);
 
   nlohmann::json to_json() const;
+  nlohmann::json units() const;  // {path: unit} for every stat: stats.json's "units"
+  // The unit of the stat at `path`, from its name (docs/outputs.md).
+  static std::string unit_of(const std::string& path);
   // Flat "path = value  # description" lines, sorted by path.
   std::string to_text() const;
   double get(const std::string& path) const;  // throws std::out_of_range

@@ -188,5 +188,28 @@ TEST(StatsTest, GetReadsEveryKindAndThrowsOnUnknownPath) {
   EXPECT_THROW(Stats().get("x.u"), std::out_of_range);
 }
 
+TEST(StatsTest, UnitsFollowFromNames) {
+  EXPECT_EQ(Stats::unit_of("gpu.gmmu.fault_latency_ns.p99"), "ns");
+  EXPECT_EQ(Stats::unit_of("gpu.gmmu.fault_latency_ns.count"), "samples");
+  EXPECT_EQ(Stats::unit_of("driver.batch.stage_ns.fetch"), "ns");
+  EXPECT_EQ(Stats::unit_of("driver.batch.stage.fetch.p50"), "ns");
+  EXPECT_EQ(Stats::unit_of("driver.batch.faults.mean"), "count");
+  EXPECT_EQ(Stats::unit_of("driver.batch.faults.count"), "samples");
+  EXPECT_EQ(Stats::unit_of("driver.migration_pages.p90"), "pages");
+  EXPECT_EQ(Stats::unit_of("pcie.down.payload_bytes"), "bytes");
+  EXPECT_EQ(Stats::unit_of("driver.pages_to_vram"), "pages");
+  EXPECT_EQ(Stats::unit_of("pcie.up.utilisation"), "fraction");
+  EXPECT_EQ(Stats::unit_of("kernels.k0.ipc"), "warp instructions per cycle");
+  EXPECT_EQ(Stats::unit_of("gpu.cycles"), "cycles");
+  EXPECT_EQ(Stats::unit_of("kernels.k0.finished"), "flag");
+  EXPECT_EQ(Stats::unit_of("gpu.gmmu.faults"), "count");
+  uint64_t n = 1;
+  double t = 2;
+  Stats s;
+  s.counter("a.faults", &n, "faults");
+  s.value("a.busy_ns", &t, "busy");
+  EXPECT_EQ(s.units(), nlohmann::json::parse(R"({"a.faults": "count", "a.busy_ns": "ns"})"));
+}
+
 }  // namespace
 }  // namespace hmmsim::sim
