@@ -175,8 +175,8 @@ TEST(ParseConfigTest, EveryBlockRejectsUnknownKeys) {
   EXPECT_EQ(error_of("gpus: 2\n"),
             "t.yaml:1: gpus: unknown key; allowed keys here: driver, gpu, hmmsim, host, pcie, run, workload");
   EXPECT_EQ(error_of("run:\n  seed: 2\n  seeds: 3\n"),
-            "t.yaml:3: run.seeds: unknown key; allowed keys here: data, max_sim_time, seed, timeseries_epoch, "
-            "timeseries_max_rows");
+            "t.yaml:3: run.seeds: unknown key; allowed keys here: data, max_sim_time, seed, timeline_max_events, "
+            "timeseries_epoch, timeseries_max_rows, vcd");
   EXPECT_EQ(error_of("host:\n  rams: 1GiB\n"),
             "t.yaml:2: host.rams: unknown key; allowed keys here: cpu_page_access, "
             "dram_bandwidth_gbps, dram_latency, posted_write, ram");
