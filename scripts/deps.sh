@@ -10,7 +10,7 @@ HMMSIM_PACKAGES=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   liblzma-dev               # xz-compressed traces
   googletest libgtest-dev libbenchmark-dev
-  python3-yaml python3-matplotlib   # scripts/policy_experiments.py and its plots
+  python3-yaml python3-matplotlib   # scripts/policy_experiments.py and its plots, hmmsim report
 )
 
 hmmsim_missing_packages() {

@@ -16,9 +16,10 @@
 #include "hw/kernel/kernel_source.h"
 #include "sim/config.h"
 #include "sim/platform.h"
+#include "sim/report_command.h"
 #include "sim/resolved_config.h"
 #include "sim/scenario/scenario_runner.h"
-#include "sim/sweep.h"
+#include "sim/sweep_command.h"
 #include "sim/trace_command.h"
 #include "sim/version.h"
 
@@ -185,7 +186,13 @@ const char* const kHelpFooter = R"(Files:
                      native format (--record).
   sweep file         for `hmmsim sweep`: YAML with a top-level `sweep:` key naming a base
                      config and the parameters to vary (configs/sweeps/, docs/sweeps.md);
-                     writes OUT/point-NNN/ per point and OUT/results.csv.
+                     writes OUT/sweep.json, OUT/point-NNN/ per point and OUT/results.csv.
+                     --slurm submits one Slurm array task per point (its `slurm:`
+                     section: time, mem, ...); `hmmsim sweep collect OUT` merges them.
+  report page        `hmmsim report OUT` writes OUT/report.html: a run's or a sweep's
+                     folder as one self-contained HTML page with plots (docs/outputs.md;
+                     needs Debian's python3-matplotlib). Exit 2 when OUT is not a run's
+                     or a sweep's folder or a file in it is malformed.
   OUT is --out, by default out/<file name without .yaml>.
 
 Exit codes:
@@ -196,7 +203,9 @@ Exit codes:
   2  bad input: command line, config, scenario or sweep file (file:line: key:
      reason), a bad trace, or an output folder that cannot be written
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM; the outputs are written, partial
-  A sweep exits with 1 when a point failed (the others still ran), 0 when all passed.
+  A sweep (and `sweep collect`) exits with 1 when a point failed (the others still
+  ran) or has not finished, 0 when all passed; `sweep --slurm` without --wait exits
+  with 0 once the jobs are submitted, 2 when sbatch is missing or refuses them.
 
 Run `hmmsim SUBCOMMAND --help` for a subcommand's options.)";
 
@@ -219,14 +228,10 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   RunOptions opt;
   run->add_option("--record", opt.record, "write the warp instructions executed to FILE (native trace)");
   run->add_option("--replay", opt.replay, "run the kernels recorded in FILE instead of the config's");
-  SweepOptions sweep_opt;
-  std::string sweep_file;
-  CLI::App* sweep = app.add_subcommand("sweep", "run an experiment at every point of a sweep file (docs/sweeps.md)");
-  sweep->add_option("file", sweep_file, "sweep YAML: a base config and the parameters to vary")->required();
-  sweep->add_option("-j,--jobs", sweep_opt.jobs, "points run at once, each its own process (default 1)")
-      ->check(CLI::Range(1u, 1024u));
-  sweep->add_option("--out,-o", sweep_opt.out_dir, "output folder (default: out/<sweep name>)");
-  sweep->add_flag("--quiet,-q", sweep_opt.quiet, "print only the result line");
+  SweepCommandArgs sweep_args;
+  CLI::App* sweep = add_sweep_command(app, sweep_args);
+  ReportCommandArgs report_args;
+  CLI::App* report = add_report_command(app, report_args);
   TraceCommandArgs targs;
   CLI::App* trace = app.add_subcommand("trace", "look into a trace or convert it to hmmsim's native format");
   trace->require_subcommand(1);
@@ -257,10 +262,15 @@ int cli_main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (run->parsed()) return run_command(config, sets, out_dir, quiet, opt, out, err);
   if (trace->parsed()) return trace_command(targs, out, err);
+  if (report->parsed()) {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return report_command(report_args, ec ? std::string(argv[0]) : self.string(), out, err);
+  }
   if (sweep->parsed()) {
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return run_sweep(ec ? std::string(argv[0]) : self.string(), sweep_file, sweep_opt, out, err);
+    return sweep_command(sweep_args, ec ? std::string(argv[0]) : self.string(), out, err);
   }
   return 2;
 }

@@ -3,15 +3,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "sim/sweep_plan.h"
+#include "sim/sweep_slurm.h"
 
 namespace hmmsim::sim {
 
@@ -56,26 +57,6 @@ std::vector<std::string> values_of(ConfigReader& p) {
     if (out.size() > 100000) r.fail("from", "more than 100000 values");
   }
   return out;
-}
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-const nlohmann::json* find(const nlohmann::json& j, const std::string& path) {
-  const nlohmann::json* n = &j;
-  size_t pos = 0;
-  while (true) {
-    const size_t dot = path.find('.', pos);
-    const std::string part = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    if (!n->is_object() || !n->contains(part)) return nullptr;
-    n = &(*n)[part];
-    if (dot == std::string::npos) return n;
-    pos = dot + 1;
-  }
 }
 
 }  // namespace
@@ -124,6 +105,7 @@ SweepSpec parse_sweep(const ConfigDoc& doc) {
   if (s.stats.empty())
     s.stats = {"sim.time_ns", "sim.kernel_time_ns", "gpu.ipc", "driver.batches", "driver.pages_to_vram",
                "driver.pages_evicted", "gpu.gmmu.fault_latency_ns.p50", "gpu.gmmu.fault_latency_ns.p99"};
+  s.slurm = parse_slurm_spec(w);
   w.finish();
   return s;
 }
@@ -164,46 +146,21 @@ int run_sweep(const std::string& exe, const std::string& file, const SweepOption
     return 2;
   }
   const std::string dir = opt.out_dir.empty() ? (fs::path("out") / spec.name).string() : opt.out_dir;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    err << "hmmsim: cannot create " << dir << ": " << ec.message() << "\n";
-    return 2;
+  const SweepPlan plan = make_plan(spec, points);
+  if (opt.slurm) {
+    SlurmSpec slurm = spec.slurm;
+    if (opt.jobs_given) slurm.max_parallel = opt.jobs;
+    return submit_slurm_sweep(exe, dir, plan, slurm, opt, out, err);
   }
-  char name[32];
-  auto point_dir = [&](size_t i) {
-    std::snprintf(name, sizeof name, "point-%03zu", i);
-    return (fs::path(dir) / name).string();
-  };
-  // Each point: `exe run base --set ... -q --out DIR`, its output in DIR/log.txt.
-  auto start = [&](size_t i) -> pid_t {
-    const std::string pd = point_dir(i);
-    fs::create_directories(pd, ec);
-    std::vector<std::string> args{exe, "run", spec.base};
-    for (const auto& s : spec.set) args.insert(args.end(), {"--set", s});
-    for (const auto& [k, v] : points[i].values) args.insert(args.end(), {"--set", k + "=" + v});
-    args.insert(args.end(), {"-q", "--out", pd});
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const std::string log = pd + "/log.txt";
-      if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) _exit(2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
-    return pid;
-  };
+  if (!write_plan(dir, plan, err)) return 2;
   std::map<pid_t, size_t> running;
-  std::vector<int> codes(points.size(), -1);
   size_t next = 0, done = 0;
   const unsigned jobs = opt.jobs ? opt.jobs : 1;
   while (done < points.size()) {
     while (running.size() < jobs && next < points.size()) {
-      const pid_t pid = start(next);
+      const pid_t pid = start_point(exe, plan, dir, next);
       if (pid < 0) {
-        codes[next] = 2;
+        record_exit_code(dir, next, 2);
         ++done;
       } else {
         running[pid] = next;
@@ -217,57 +174,60 @@ int run_sweep(const std::string& exe, const std::string& file, const SweepOption
     if (it == running.end()) continue;
     const size_t i = it->second;
     running.erase(it);
-    codes[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    const int code = exit_code_of(st);
+    record_exit_code(dir, i, code);
     ++done;
     if (!opt.quiet) {
-      out << "hmmsim: sweep " << spec.name << ": point " << i << " (";
-      for (size_t k = 0; k < points[i].values.size(); ++k)
-        out << (k ? ", " : "") << points[i].values[k].first << "=" << points[i].values[k].second;
-      out << ") " << (codes[i] == 0 ? "ok" : "FAILED, exit " + std::to_string(codes[i])) << " [" << done << "/"
-          << points.size() << "]\n";
+      out << "hmmsim: sweep " << spec.name << ": point " << i << " (" << point_text(points[i]) << ") "
+          << (code == 0 ? "ok" : "FAILED, exit " + std::to_string(code)) << " [" << done << "/" << points.size()
+          << "]\n";
       out.flush();
     }
   }
-  // results.csv: one row per point, its parameters, its exit code, its stats.
-  std::ofstream csv(fs::path(dir) / "results.csv");
-  csv << "point,folder";
-  for (const auto& p : spec.parameters) csv << "," << csv_cell(p.key);
-  csv << ",exit_code";
-  for (const auto& s : spec.stats) csv << "," << csv_cell(s);
-  csv << "\n";
-  size_t failed = 0;
-  for (size_t i = 0; i < points.size(); ++i) {
-    csv << i << "," << csv_cell(fs::path(point_dir(i)).filename().string());
-    for (const auto& [k, v] : points[i].values) csv << "," << csv_cell(v);
-    csv << "," << codes[i];
-    nlohmann::json stats;
-    std::ifstream f(fs::path(point_dir(i)) / "stats.json");
-    if (f) {
-      try {
-        f >> stats;
-      } catch (const std::exception&) {
-        stats = nullptr;
-      }
-    }
-    for (const auto& s : spec.stats) {
-      const nlohmann::json* v = stats.is_object() ? find(stats, s) : nullptr;
-      csv << "," << (v && !v->is_object() ? csv_cell(v->is_string() ? v->get<std::string>() : v->dump()) : "");
-    }
-    csv << "\n";
-    if (codes[i] != 0) {
-      ++failed;
-      err << "hmmsim: sweep " << spec.name << ": point " << i << " failed (exit " << codes[i] << "); see "
-          << point_dir(i) << "/log.txt\n";
-    }
-  }
-  csv.close();
-  if (!csv) {
-    err << "hmmsim: cannot write " << (fs::path(dir) / "results.csv").string() << "\n";
+  return merge_results(dir, plan, out, err);
+}
+
+int collect_sweep(const std::string& dir, std::ostream& out, std::ostream& err) {
+  SweepPlan plan;
+  try {
+    plan = read_plan(dir);
+  } catch (const std::exception& e) {
+    err << "hmmsim: sweep collect: " << e.what() << "\n";
     return 2;
   }
-  out << "hmmsim: sweep " << spec.name << ": " << points.size() - failed << " of " << points.size()
-      << " points passed; results in " << dir << "/results.csv\n";
-  return failed ? 1 : 0;
+  return merge_results(dir, plan, out, err);
+}
+
+int run_sweep_point(const std::string& exe, const std::string& dir, size_t index, std::ostream& out,
+                    std::ostream& err) {
+  SweepPlan plan;
+  try {
+    plan = read_plan(dir);
+  } catch (const std::exception& e) {
+    err << "hmmsim: sweep run-point: " << e.what() << "\n";
+    return 2;
+  }
+  if (index >= plan.points.size()) {
+    err << "hmmsim: sweep run-point: " << dir << " has " << plan.points.size() << " points (0 to "
+        << plan.points.size() - 1 << "), not " << index << "\n";
+    return 2;
+  }
+  // Slurm's time limit and scancel signal every process of the task: the
+  // run stops with its outputs written (exit 143) and its code is kept.
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  const pid_t pid = start_point(exe, plan, dir, index);
+  int st = 0, code = 2;
+  pid_t got = -1;
+  if (pid > 0)
+    do got = waitpid(pid, &st, 0);
+    while (got < 0 && errno == EINTR);
+  if (got == pid) code = exit_code_of(st);
+  record_exit_code(dir, index, code);
+  out << "hmmsim: sweep " << plan.name << ": point " << index << " (" << point_text(plan.points[index]) << ") "
+      << (code == 0 ? "ok" : "FAILED, exit " + std::to_string(code) + "; see " + point_dir(dir, index) + "/log.txt")
+      << "\n";
+  return code;
 }
 
 }  // namespace hmmsim::sim
