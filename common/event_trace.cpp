@@ -18,15 +18,15 @@ const char* EventTrace::intern(const std::string& s) {
   return p;
 }
 
-bool EventTrace::room(uint64_t ts_ps) {
-  if (kept() < m_max) return true;
-  if (m_dropped++ == 0 || ts_ps < m_first_dropped_ps) m_first_dropped_ps = ts_ps;
+bool EventTrace::room(uint64_t end_ps) {
+  if (kept() + m_reserved < m_max) return true;
+  if (m_dropped++ == 0) m_cut_ps = end_ps;
   return false;
 }
 
 uint32_t EventTrace::slice(Track t, const char* name, uint64_t start_ps, uint64_t end_ps,
                            std::initializer_list<Arg> args) {
-  if (!room(start_ps)) return kNone;
+  if (!room(std::max(start_ps, end_ps))) return kNone;
   Slice s{start_ps, std::max(start_ps, end_ps), t, name, 0, {}};
   for (const Arg& a : args) {
     if (s.nargs == kMaxArgs) break;
@@ -36,9 +36,16 @@ uint32_t EventTrace::slice(Track t, const char* name, uint64_t start_ps, uint64_
   return uint32_t(m_slices.size() - 1);
 }
 
+uint32_t EventTrace::reserved_slice(Track t, const char* name, uint64_t start_ps, uint64_t end_ps) {
+  if (m_reserved == 0) return slice(t, name, start_ps, end_ps);
+  --m_reserved;
+  m_slices.push_back({start_ps, std::max(start_ps, end_ps), t, name, 0, {}});
+  return uint32_t(m_slices.size() - 1);
+}
+
 void EventTrace::add_flow(uint32_t slice, uint64_t id, bool out) {
   if (slice == kNone || slice >= m_slices.size()) return;
-  if (!room(m_slices[slice].start_ps)) return;
+  if (!room(m_slices[slice].end_ps)) return;
   m_flows.push_back({id, slice, out});
 }
 

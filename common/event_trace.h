@@ -6,9 +6,11 @@
 // tracks go and writes the file. Plain C++: times are ps of simulated time.
 //
 // Recording is bounded: past `max_events` nothing more is kept, and the
-// time of the first event lost is remembered so the file can say where it
-// was cut. A slice is recorded when it ends, so a cut never leaves a slice
-// without its start.
+// time the first lost event ended is remembered so the file can say where
+// it was cut. A slice is recorded when it ends, so a cut never leaves a
+// slice without its start. A few slices known in advance (the kernels,
+// recorded when the run has ended) have room reserved, so a cut keeps them.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -73,6 +75,10 @@ class EventTrace {
 
   // A finished slice; returns its index for flows, or kNone if not kept.
   uint32_t slice(Track t, const char* name, uint64_t start_ps, uint64_t end_ps, std::initializer_list<Arg> args = {});
+  // Keeps room for `n` slices recorded later with reserved_slice(): they
+  // are kept whatever came before (the bound still holds).
+  void reserve(uint64_t n) { m_reserved = std::min(m_max, m_reserved + n); }
+  uint32_t reserved_slice(Track t, const char* name, uint64_t start_ps, uint64_t end_ps);
   // Flow arrows: `id` starts at one slice and ends at another (any number
   // of flows may end at the same slice).
   void flow_out(uint32_t slice, uint64_t id) { add_flow(slice, id, true); }
@@ -83,6 +89,8 @@ class EventTrace {
   // migrate-back runs in the CPU thread that faulted) records on the track
   // bound to the context it runs in.
   void bind_context(const void* ctx, Track t) { m_contexts[ctx] = t; }
+  // When the context ends: a process made later may reuse its address.
+  void unbind_context(const void* ctx) { m_contexts.erase(ctx); }
   Track context_track(const void* ctx, Track fallback) const;
 
   const std::vector<TrackInfo>& tracks() const { return m_tracks; }
@@ -92,10 +100,13 @@ class EventTrace {
   uint64_t max_events() const { return m_max; }
   uint64_t kept() const { return m_slices.size() + m_flows.size() + m_counters.size(); }
   uint64_t dropped() const { return m_dropped; }
-  uint64_t first_dropped_ps() const { return m_first_dropped_ps; }  // valid when dropped() > 0
+  // Where the timeline stops: the end of the first event not kept (events
+  // are recorded as they end, so what ends later is missing too). Valid
+  // when dropped() > 0.
+  uint64_t cut_ps() const { return m_cut_ps; }
 
  private:
-  bool room(uint64_t ts_ps);
+  bool room(uint64_t end_ps);
   void add_flow(uint32_t slice, uint64_t id, bool out);
 
   const uint64_t m_max;
@@ -107,7 +118,7 @@ class EventTrace {
   std::vector<Slice> m_slices;
   std::vector<Flow> m_flows;
   std::vector<Counter> m_counters;
-  uint64_t m_dropped = 0, m_first_dropped_ps = 0;
+  uint64_t m_dropped = 0, m_cut_ps = 0, m_reserved = 0;
 };
 
 }  // namespace hmmsim::common

@@ -188,6 +188,7 @@ void HostProgram::thread_body(size_t i) {
     }
     if (n + 1 < t.count) sc_core::wait(sc_time(t.interval_ns, SC_NS));
   }
+  if (m_trace) m_trace->unbind_context(sc_core::sc_get_current_process_handle().get_process_object());
   --m_threads_left;
   m_thread_done.notify(sc_core::SC_ZERO_TIME);
 }

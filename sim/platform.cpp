@@ -123,6 +123,7 @@ void Platform::Impl::attach_trace() {
   trace = std::make_unique<common::EventTrace>(cfg.run.timeline_max_events);
   // Made first, so the GPU comes first in the viewer: kernels, then SMs.
   trace->track("GPU", "kernels");
+  trace->reserve(kstats->planned());  // recorded at the end: a cut keeps them
   gpu.set_trace(trace.get());
   link.set_trace(trace.get());
   driver.set_trace(trace.get());
@@ -138,7 +139,7 @@ void Platform::Impl::record_kernels() {
     const auto& kk = kstats->kernel(k);
     const std::string name = kk.label + ": " + kk.name + (kstats->finished(k) ? "" : " (not finished)");
     const uint64_t start = common::EventTrace::ps_of_ns(kstats->start_ns(k));
-    trace->slice(t, trace->intern(name), start, start + common::EventTrace::ps_of_ns(kstats->time_ns(k)));
+    trace->reserved_slice(t, trace->intern(name), start, start + common::EventTrace::ps_of_ns(kstats->time_ns(k)));
   }
 }
 

@@ -49,6 +49,9 @@ struct Platform::Impl {
   const std::string& runner_error() const;
 
   const SimConfig cfg;
+  // timeline.json, null when off; declared first, so it outlives the
+  // components that hold a pointer to it.
+  std::unique_ptr<common::EventTrace> trace;
   Program program;  // workload.kind: program (built before any SystemC module)
   const bool legacy;  // workload.kind: vector_update
   // Everything that may reject bad input comes before the first SystemC module.
@@ -74,7 +77,6 @@ struct Platform::Impl {
   Stats stats;
   std::unique_ptr<KernelStats> kstats;
   std::unique_ptr<TimeSeries> series;  // timeseries.csv
-  std::unique_ptr<common::EventTrace> trace;  // timeline.json, null when off
   std::unique_ptr<VcdProbe> vcd;               // signals.vcd, null when off
   void attach_vcd();
   double vram_used_bytes() const;

@@ -1,5 +1,7 @@
 #include "sim/sweep.h"
 
+#include <algorithm>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +109,12 @@ SweepSpec parse_sweep(const ConfigDoc& doc) {
                "driver.pages_evicted", "gpu.gmmu.fault_latency_ns.p50", "gpu.gmmu.fault_latency_ns.p99"};
   s.slurm = parse_slurm_spec(w);
   w.finish();
+  // A timeline is ~12 MB at the default bound: a sweep keeps none unless
+  // it asks (in set: or as a parameter); any point reruns with one.
+  const std::string tl = "run.timeline_max_events";
+  const bool asks = std::any_of(s.set.begin(), s.set.end(), [&](const std::string& kv) { return kv.rfind(tl + "=", 0) == 0; }) ||
+                    std::any_of(s.parameters.begin(), s.parameters.end(), [&](const SweepParameter& p) { return p.key == tl; });
+  if (!asks) s.set.insert(s.set.begin(), tl + "=0");
   return s;
 }
 

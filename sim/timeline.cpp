@@ -76,20 +76,31 @@ class Writer {
         if (x.end_ns != y.end_ns) return x.end_ns > y.end_ns;  // a parent before its children
         return a < b;
       });
-      // Rows: each a stack of open slices' ends; a slice goes on the first
-      // row where it closes inside the innermost open slice (or nothing is open).
-      std::vector<std::vector<uint64_t>> rows(1);
+      // Rows: each a stack of open slices; a slice goes on the first row
+      // where it closes inside the innermost open slice (or nothing is open).
+      // A viewer binds a flow point to the innermost slice open at its time,
+      // so a slice with a flow must be that slice at its start: it shares no
+      // bounds with its parent, and nothing starting with it nests inside it.
+      struct Open {
+        uint64_t start, end;
+        bool flow;
+      };
+      std::vector<std::vector<Open>> rows(1);
       std::vector<uint32_t> row_of(idx.size(), 0);
       for (size_t k = 0; k < idx.size(); ++k) {
         const Placed& p = m_placed[idx[k]];
+        const bool flow = has_flow[idx[k]];
         size_t r = 0;
         for (;; ++r) {
           if (r == rows.size()) rows.emplace_back();
           auto& open = rows[r];
-          while (!open.empty() && open.back() <= p.start_ns) open.pop_back();
-          if (open.empty() || p.end_ns <= open.back()) break;
+          while (!open.empty() && open.back().end <= p.start_ns) open.pop_back();
+          if (open.empty()) break;
+          const Open& top = open.back();
+          const bool same_start = top.start == p.start_ns;
+          if (p.end_ns <= top.end && !(same_start && top.flow) && !(same_start && flow && p.end_ns == top.end)) break;
         }
-        rows[r].push_back(p.end_ns);
+        rows[r].push_back({p.start_ns, p.end_ns, flow});
         row_of[k] = uint32_t(r);
       }
       const auto& info = m_t.tracks()[tr];
@@ -114,8 +125,8 @@ class Writer {
                             {"truncated", m_t.dropped() > 0}};
     if (m_t.dropped()) {
       other["note"] = "cut at run.timeline_max_events: " + std::to_string(m_t.dropped()) +
-                      " events from " + std::to_string(m_t.first_dropped_ps() / 1000) +
-                      " ns on are missing; raise run.timeline_max_events to keep them";
+                      " events are missing from " + std::to_string(m_t.cut_ps() / 1000) +
+                      " ns on (the kernels' slices are kept); raise run.timeline_max_events to keep them";
     }
     // No displayTimeUnit: Perfetto has read "ns" there as the unit of ts.
     m_o << "{\"otherData\":" << other.dump() << ",\"traceEvents\":[\n";
@@ -174,7 +185,7 @@ class Writer {
     if (m_t.dropped()) {
       sep();
       m_o << "{\"ph\":\"i\",\"s\":\"g\",\"name\":\"timeline cut: later events not kept\",\"pid\":1,\"tid\":0,\"ts\":";
-      put_us(m_o, m_t.first_dropped_ps() / 1000);
+      put_us(m_o, m_t.cut_ps() / 1000);
       m_o << "}";
     }
     m_o << "\n]}\n";

@@ -21,13 +21,15 @@ class VcdProbe : public sc_core::sc_module {
   VcdProbe(sc_core::sc_module_name name, const std::string& file, double period_ns);
   ~VcdProbe() override;
   void signal(const std::string& name, std::function<double()> read);
-  // Closes the file and replaces its $date (the host's clock) so that
-  // identical runs give identical files.
+  // Closes the file, adds the values at the end of the run (the last
+  // sample may be up to a period older) and replaces its $date (the host's
+  // clock) so that identical runs give identical files.
   void close();
 
  private:
   void run();
   struct Probe {
+    std::string name;
     std::function<double()> read;
     std::unique_ptr<sc_core::sc_signal<uint64_t>> sig;
   };

@@ -49,6 +49,9 @@ class StageClock {
   Stage mark(Stage s, uint64_t now_ps, const void* ctx);
   // Ends the batch: records its stages and total into `out`.
   void end(uint64_t now_ps, BatchStageStats& out);
+  // Drops a batch that found no work: nothing is recorded, and later
+  // marks (access-counter service after the batches) move nothing.
+  void cancel() { m_active = false; }
   bool active() const { return m_active; }
   // Each stage's stretch of a batch is recorded as a slice on `track`.
   void set_trace(common::EventTrace* trace, common::EventTrace::Track track) {

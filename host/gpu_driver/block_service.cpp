@@ -209,7 +209,7 @@ void GpuDriver::make_writable(uint64_t start, const std::vector<PageReq>& pages)
     const Pte p = m_mm->pte(va);
     if (p.write || (p.kind != PteKind::Present && p.kind != PteKind::DevicePrivate)) continue;
     if (p.kind == PteKind::Present && (!p.anon || p.pfn == m_sys.phys.zero_pfn())) continue;
-    if (p.kind == PteKind::DevicePrivate && migrate_to_ram(*m_mm, va, p.pfn) != Status::Ok) continue;
+    if (p.kind == PteKind::DevicePrivate && bring_home_for_write(va, p.pfn) != Status::Ok) continue;
     HmmRange r;
     r.notifier = m_notifier;
     r.start = va;

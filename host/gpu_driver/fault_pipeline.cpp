@@ -88,7 +88,10 @@ void GpuDriver::service_faults() {
     m_clock.begin(Stage::Fetch, batch_t0, m_bus.context());
     m_bus.cpu_work(m_spec.costs.batch_fixed_ns);
     const BatchSummary sum = fetch_batch(faults);
-    if (sum.fetched == 0) break;
+    if (sum.fetched == 0) {
+      m_clock.cancel();
+      break;
+    }
     ++m_stats.s_batches;
     m_stats.batch.batch_faults.add(sum.fetched);
     m_stats.batch.batch_unique_pages.add(double(faults.size()));

@@ -150,6 +150,17 @@ Status GpuDriver::migrate_to_ram(AddressSpace& mm, uint64_t va, Pfn pfn) {
   return s;
 }
 
+// The driver's own migrate-back (make_writable), not a CPU fault: a slice of
+// the batch that needs it, and not counted in host.migrate_to_ram.
+Status GpuDriver::bring_home_for_write(uint64_t va, Pfn pfn) {
+  const uint64_t t0 = m_bus.now_ps();
+  const Status s = migrate_back(*m_mm, va, pfn);
+  if (m_trace)
+    m_trace->slice(m_trace_driver, "migrate back (GPU write to a read-only page)", t0, m_bus.now_ps(),
+                   {common::EventTrace::hex("va", page_down(va))});
+  return s;
+}
+
 Status GpuDriver::migrate_back(AddressSpace& mm, uint64_t va, Pfn) {
   m_bus.cpu_work(m_spec.costs.migrate_to_ram_ns);
   MigrateVma a;

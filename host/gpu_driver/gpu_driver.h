@@ -145,6 +145,7 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
 
  private:
   Status migrate_back(AddressSpace& mm, uint64_t va, Pfn pfn);  // migrate_to_ram's work
+  Status bring_home_for_write(uint64_t va, Pfn pfn);            // make_writable's
   struct PendingFault {
     hwref::AccessType access;
     uint64_t first_ps;
@@ -178,7 +179,10 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   // with spare_batch, the blocks of the batch being serviced) has any.
   bool evict_one(uint64_t exclude, bool spare_batch, bool spare_recent = false);
   uint64_t evict_range(uint64_t va, uint64_t bytes);
-  uint64_t evict_pages(uint64_t va, uint64_t bytes);  // evict_range's work
+  struct Evicted {
+    uint64_t moved = 0, dropped = 0;  // pages copied to sysmem, read-only copies dropped
+  };
+  Evicted evict_pages(uint64_t va, uint64_t bytes);  // evict_range's work
   // A VRAM frame for the page at `va`, evicting other blocks if VRAM is full.
   // VRAM frame for a page of the VMA [lo, hi), evicting if need be.
   // `local`: the page cannot be mapped remotely, so recent blocks are not spared for it.

@@ -88,21 +88,24 @@ bool GpuDriver::evict_one(uint64_t exclude, bool spare_batch, bool spare_recent)
 
 uint64_t GpuDriver::evict_range(uint64_t va, uint64_t bytes) {
   const uint64_t t0 = m_bus.now_ps();
-  const uint64_t moved = evict_pages(va, bytes);
-  if (m_trace && moved)
+  const Evicted e = evict_pages(va, bytes);
+  // One slice per eviction as stats.json counts them (pages copied out);
+  // read-only copies dropped on the way are an argument.
+  if (m_trace && e.moved)
     m_trace->slice(m_trace_evict, "evict", t0, m_bus.now_ps(),
-                   {common::EventTrace::hex("va", va), common::EventTrace::num("pages", moved)});
-  return moved;
+                   {common::EventTrace::hex("va", va), common::EventTrace::num("pages", e.moved),
+                    common::EventTrace::num("copies_dropped", e.dropped)});
+  return e.moved + e.dropped;
 }
 
-uint64_t GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
+GpuDriver::Evicted GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
   // Read-only copies go first: dropping them costs no copy.
   const uint64_t dropped = drop_duplicates(va, va + bytes, true);
   m_stats.s_dup_evicted += dropped;
   std::vector<Pfn> pfns;
   for (auto it = m_resident.lower_bound({va, 0}); it != m_resident.end() && it->first < va + bytes; ++it)
     pfns.push_back(it->second);
-  if (pfns.empty()) return dropped;
+  if (pfns.empty()) return {0, dropped};
   std::sort(pfns.begin(), pfns.end());
   // One device migration per run of consecutive pfns.
   std::vector<MigrateDevice> ms;
@@ -154,7 +157,7 @@ uint64_t GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
     m_stats.s_pages_to_sysmem += moved;
     m_stats.s_bytes_d2h += moved * kPageSize;
   }
-  return moved + dropped;
+  return {moved, dropped};
 }
 
 }  // namespace hmmsim::host

@@ -173,4 +173,32 @@ inline std::vector<std::string> check_trace_events(const nlohmann::json& doc, bo
   return bad;
 }
 
+// The complete event (its index in traceEvents) that the flow point at
+// `flow` binds to: the innermost slice of its thread open at its time. Not
+// relying on the file's order among events of one timestamp (a viewer may
+// sort them), every slice that starts at that time counts as open, and the
+// innermost is the one that starts last, then ends first. -1 when no slice
+// is open there, -2 when two slices with the same bounds make it ambiguous.
+inline long flow_binding(const nlohmann::json& doc, size_t flow) {
+  const auto& ev = doc["traceEvents"];
+  auto ns = [](const nlohmann::json& v) { return int64_t(std::llround(v.get<double>() * 1000.0)); };
+  const auto& f = ev[flow];
+  const int64_t ts = ns(f["ts"]);
+  long best = -1;
+  int64_t best_start = -1, best_end = 0;
+  bool tie = false;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const auto& e = ev[i];
+    if (e["ph"] != "X" || e["pid"] != f["pid"] || e["tid"] != f["tid"]) continue;
+    const int64_t s = ns(e["ts"]), end = s + ns(e["dur"]);
+    if (!(s <= ts && ts < end)) continue;
+    if (best >= 0 && s == best_start && end == best_end) {
+      tie = true;
+    } else if (best < 0 || s > best_start || (s == best_start && end < best_end)) {
+      best = long(i), best_start = s, best_end = end, tie = false;
+    }
+  }
+  return tie ? -2 : best;
+}
+
 }  // namespace hmmsim::testing

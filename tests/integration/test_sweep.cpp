@@ -4,6 +4,7 @@
 // failed point is reported and the others still finish.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "run_hmmsim.h"
@@ -66,6 +67,23 @@ TEST(Sweep, RowsMatchEachPointAndAPlainRun) {
                   .exit_code,
               0);
     EXPECT_EQ(read_file(one + "/stats.json"), read_file(dir + "/" + row[1] + "/stats.json"));
+  }
+}
+
+TEST(Sweep, PointsKeepATimelineOnlyWhenTheSweepAsks) {
+  const std::string params = "  parameters:\n    - {key: gpu.sms, values: [1, 2]}\n";
+  const std::string quiet = fresh_dir("sweep_no_timeline"), loud = fresh_dir("sweep_timeline");
+  ASSERT_EQ(run_hmmsim("sweep " + sweep_file("sw_tl0", params) + " -q --out " + quiet).exit_code, 0);
+  ASSERT_EQ(run_hmmsim("sweep " + sweep_file("sw_tl1", "  set: {run.timeline_max_events: 1000}\n" + params) +
+                       " -q --out " + loud)
+                .exit_code,
+            0);
+  for (const char* p : {"/point-000", "/point-001"}) {
+    EXPECT_FALSE(std::filesystem::exists(quiet + p + "/timeline.json")) << p;
+    EXPECT_TRUE(std::filesystem::exists(loud + p + "/timeline.json")) << p;
+    // The point's config says so: rerunning it gives the same outputs.
+    const auto cfg = nlohmann::json::parse(read_file(quiet + p + "/config.json"));
+    EXPECT_EQ(cfg["run"]["timeline_max_events"], 0);
   }
 }
 

@@ -85,6 +85,17 @@ TEST(Timeline, DefaultRunIsValidAndMatchesItsStats) {
   // Every fault entry's flow ends at the replay that released it.
   EXPECT_EQ(t.count("s"), faults);
   EXPECT_EQ(t.count("f"), faults);
+  // A viewer binds each arrow's start to its own fault and its end to a replay.
+  const auto& ev = t.doc["traceEvents"];
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i]["ph"] != "s" && ev[i]["ph"] != "f") continue;
+    const long b = flow_binding(t.doc, i);
+    ASSERT_GE(b, 0) << ev[i];
+    if (ev[i]["ph"] == "s")
+      EXPECT_EQ(ev[size_t(b)]["args"]["fault"], ev[i]["id"]) << ev[i];
+    else
+      EXPECT_EQ(t.track(ev[size_t(b)]), "GMMU replays") << ev[i];
+  }
   // PCIe slices carry the link's bytes.
   EXPECT_EQ(sum_arg(t.slices("down (host to device)"), "payload_bytes"), stat_value(s, "pcie.down.payload_bytes"));
   EXPECT_EQ(sum_arg(t.slices("up (device to host)"), "payload_bytes"), stat_value(s, "pcie.up.payload_bytes"));
@@ -153,6 +164,18 @@ TEST(Timeline, SizeIsBoundedAndTheCutIsNoted) {
   EXPECT_NE(o["note"].get<std::string>().find("run.timeline_max_events"), std::string::npos);
   EXPECT_LE(t.count("X") + t.count("s") + t.count("f") + t.count("C"), 300u);
   EXPECT_EQ(t.count("i"), 1u);  // the mark where it was cut
+  // The mark is where recording stopped: after every slice kept began.
+  double mark = 0, last_start = 0;
+  for (const auto& e : t.doc["traceEvents"]) {
+    if (e["ph"] == "i") mark = e["ts"].get<double>();
+    if (e["ph"] == "X" && t.track(e) != "kernels") last_start = std::max(last_start, e["ts"].get<double>());
+  }
+  EXPECT_GE(mark, last_start);
+  EXPECT_NE(o["note"].get<std::string>().find(std::to_string(llround(mark * 1000)) + " ns"), std::string::npos);
+  // The kernel, recorded when the run has ended, is kept.
+  const auto k = t.slices("kernels");
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_NEAR(k[0]["dur"].get<double>() * 1000.0, stat_value(read_stats(dir), "kernels.k0.time_ns"), 1.0);
 }
 
 TEST(Timeline, OffWithZeroAndIdenticalOnReRun) {
@@ -166,4 +189,20 @@ TEST(Timeline, OffWithZeroAndIdenticalOnReRun) {
   ASSERT_EQ(run_hmmsim("run " + source("configs/default.yaml") + " -q --out " + a).exit_code, 0);
   ASSERT_EQ(run_hmmsim("run " + source("configs/default.yaml") + " -q --out " + b).exit_code, 0);
   EXPECT_EQ(read_file(a + "/timeline.json"), read_file(b + "/timeline.json"));
+}
+
+TEST(Timeline, ARunStoppedEarlyStillGivesAValidTimeline) {
+  // The watchdog stops the kernel mid-way: faults not yet replayed keep an
+  // arrow with no end, and the kernel's slice says it did not finish.
+  const std::string dir = fresh_dir("timeline_stopped");
+  const RunOutput r = run_hmmsim("run " + source("configs/default.yaml") + " --set run.max_sim_time=10us -q --out " + dir);
+  ASSERT_EQ(r.exit_code, 1) << r.out;
+  const json s = read_stats(dir);
+  const Timeline t = load(dir);
+  EXPECT_EQ(check_trace_events(t.doc, true), std::vector<std::string>{});
+  EXPECT_EQ(t.count("s"), stat_value(s, "gpu.gmmu.faults"));
+  EXPECT_LT(t.count("f"), t.count("s"));
+  const auto k = t.slices("kernels");
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0]["name"], "k0: vector_update (not finished)");
 }

@@ -100,12 +100,33 @@ TEST(Vcd, SignalsEndAtTheirStatsValues) {
   EXPECT_LE(double(v.last_time) / 1000.0, stat_value(s, "sim.time_ns") + 10.0);
 }
 
+TEST(Vcd, TheRunsEndIsInTheFileWhateverThePeriod) {
+  // Sampled every 10 ms, longer than the run: the values at its end come
+  // from closing the file, at the run's end time.
+  const std::string dir = fresh_dir("vcd_slow");
+  const RunOutput r = run_hmmsim("run " + source("configs/default.yaml") + " -q --set run.vcd.period=10ms" +
+                                 " --set run.vcd.signals=" + kSignals + " --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const Vcd v = parse_vcd(read_file(dir + "/signals.vcd"));
+  const nlohmann::json s = read_stats(dir);
+  EXPECT_TRUE(v.times_grow);
+  for (const char* name : {"gpu.gmmu.faults", "driver.batches", "pcie.down.payload_bytes"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(v.last.count(name));
+    EXPECT_EQ(double(v.last.at(name)), stat_value(s, name));
+  }
+  EXPECT_NEAR(double(v.last_time) / 1000.0, stat_value(s, "sim.time_ns"), 1.0);
+}
+
 TEST(Vcd, SameRunSameFileAndOffByDefault) {
   const std::string a = fresh_dir("vcd_a"), b = fresh_dir("vcd_b"), none = fresh_dir("vcd_none");
   const std::string run = "run " + source("configs/default.yaml") + " -q --set run.vcd.signals=" + kSignals;
   ASSERT_EQ(run_hmmsim(run + " --out " + a).exit_code, 0);
   ASSERT_EQ(run_hmmsim(run + " --out " + b).exit_code, 0);
   EXPECT_EQ(read_file(a + "/signals.vcd"), read_file(b + "/signals.vcd"));
+  // The host's clock is not in it.
+  EXPECT_EQ(read_file(a + "/signals.vcd").rfind("$date\n     (not recorded: the same run gives the same file)\n$end", 0),
+            0u);
   ASSERT_EQ(run_hmmsim("run " + source("configs/default.yaml") + " -q --out " + none).exit_code, 0);
   EXPECT_FALSE(std::filesystem::exists(none + "/signals.vcd"));
 }

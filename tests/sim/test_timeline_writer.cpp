@@ -67,8 +67,8 @@ TEST(TimelineWriter, FlowsLinkAFaultToTheReplayThatReleasesIt) {
   EventTrace t(1000);
   const auto sm = t.track("GPU", "SM 0"), replays = t.track("GPU", "GMMU replays");
   // Two faults in the same ns: instants drawn 1 ns wide, nested, each with its own flow.
-  const uint32_t f1 = t.slice(sm, "fault", 5'000'000, 5'000'000);
-  const uint32_t f2 = t.slice(sm, "fault", 5'000'400, 5'000'400);
+  const uint32_t f1 = t.slice(sm, "fault", 5'000'000, 5'000'000, {EventTrace::num("fault", 1)});
+  const uint32_t f2 = t.slice(sm, "fault", 5'000'400, 5'000'400, {EventTrace::num("fault", 2)});
   t.flow_out(f1, 1);
   t.flow_out(f2, 2);
   const uint32_t r = t.slice(replays, "replay", 20'000'000, 20'100'000);
@@ -83,12 +83,64 @@ TEST(TimelineWriter, FlowsLinkAFaultToTheReplayThatReleasesIt) {
     EXPECT_EQ(e["bp"], "e");
     EXPECT_DOUBLE_EQ(e["ts"].get<double>(), 20.0);
   }
-  // Each flow start comes right after its own slice, so a viewer binds it there.
+  // A viewer binds each flow start to its own fault, not to the other one.
   const auto& ev = doc["traceEvents"];
   for (size_t i = 0; i < ev.size(); ++i)
     if (ev[i]["ph"] == "s") {
-      EXPECT_EQ(ev[i - 1]["ph"], "X");
+      const long b = testing::flow_binding(doc, i);
+      ASSERT_GE(b, 0);
+      EXPECT_EQ(ev[size_t(b)]["args"]["fault"], ev[i]["id"]);
     }
+}
+
+TEST(TimelineWriter, AFlowSliceIsTheInnermostSliceAtItsStart) {
+  EventTrace t(1000);
+  const auto sm = t.track("GPU", "SM 0");
+  // Same start and end as another flow slice; a slice without a flow that
+  // starts with a flow slice and ends inside it; a flow slice sharing both
+  // bounds with a longer-lived parent's start only.
+  uint64_t id = 0;
+  for (uint64_t at : {1'000'000ull, 1'000'000ull, 1'000'300ull}) {
+    const uint32_t s = t.slice(sm, "fault", at, at, {EventTrace::num("fault", ++id)});
+    t.flow_out(s, id);
+  }
+  t.slice(sm, "stage", 1'000'000, 1'000'500);     // no flow, inside the 1 ns faults' span
+  const uint32_t p = t.slice(sm, "batch", 1'000'000, 9'000'000);  // a parent starting with them
+  const uint32_t in = t.slice(sm, "fault", 1'000'000, 1'000'000, {EventTrace::num("fault", 9)});
+  t.flow_out(in, 9);
+  const auto replays = t.track("GPU", "GMMU replays");
+  const uint32_t r = t.slice(replays, "replay", 20'000'000, 20'100'000);
+  for (uint64_t f : {1, 2, 3, 9}) t.flow_in(r, f);
+  (void)p;
+  const json doc = write(t);
+  EXPECT_EQ(testing::check_trace_events(doc), std::vector<std::string>{});
+  const auto& ev = doc["traceEvents"];
+  size_t starts = 0;
+  for (size_t i = 0; i < ev.size(); ++i)
+    if (ev[i]["ph"] == "s") {
+      ++starts;
+      const long b = testing::flow_binding(doc, i);
+      ASSERT_GE(b, 0) << ev[i];
+      EXPECT_EQ(ev[size_t(b)]["args"]["fault"], ev[i]["id"]) << ev[i];
+    } else if (ev[i]["ph"] == "f") {
+      const long b = testing::flow_binding(doc, i);
+      ASSERT_GE(b, 0) << ev[i];
+      EXPECT_EQ(ev[size_t(b)]["name"], "replay");
+    }
+  EXPECT_EQ(starts, 4u);
+}
+
+TEST(TimelineWriter, ReservedSlicesAreKeptThroughACut) {
+  EventTrace t(5);
+  const auto k = t.track("GPU", "kernels"), tr = t.track("PCIe", "down (host to device)");
+  t.reserve(2);
+  for (uint64_t i = 0; i < 20; ++i) t.slice(tr, "write", i * 1'000'000, i * 1'000'000 + 500'000);
+  EXPECT_EQ(t.kept(), 3u);  // the bound less the room kept
+  EXPECT_NE(t.reserved_slice(k, "k0", 0, 30'000'000), EventTrace::kNone);
+  EXPECT_NE(t.reserved_slice(k, "k1", 30'000'000, 40'000'000), EventTrace::kNone);
+  EXPECT_EQ(t.reserved_slice(k, "k2", 40'000'000, 50'000'000), EventTrace::kNone);  // only 2 were reserved
+  EXPECT_EQ(t.kept(), 5u);
+  EXPECT_EQ(t.cut_ps(), 3'500'000u);
 }
 
 TEST(TimelineWriter, ACutTraceSaysWhereAndStaysValid) {
@@ -97,17 +149,17 @@ TEST(TimelineWriter, ACutTraceSaysWhereAndStaysValid) {
   for (uint64_t i = 0; i < 20; ++i) t.slice(tr, "write", i * 1'000'000, i * 1'000'000 + 500'000);
   EXPECT_EQ(t.kept(), 5u);
   EXPECT_EQ(t.dropped(), 15u);
-  EXPECT_EQ(t.first_dropped_ps(), 5'000'000u);
+  EXPECT_EQ(t.cut_ps(), 5'500'000u);  // the end of the first slice lost
   const json doc = write(t);
   EXPECT_EQ(testing::check_trace_events(doc, true), std::vector<std::string>{});
   EXPECT_EQ(events(doc, "X").size(), 5u);
   EXPECT_EQ(doc["otherData"]["truncated"], true);
   EXPECT_EQ(doc["otherData"]["events_dropped"], 15);
-  EXPECT_NE(doc["otherData"]["note"].get<std::string>().find("from 5000 ns on"), std::string::npos);
+  EXPECT_NE(doc["otherData"]["note"].get<std::string>().find("missing from 5500 ns on"), std::string::npos);
   const auto cut = events(doc, "i");
   ASSERT_EQ(cut.size(), 1u);
   EXPECT_EQ(cut[0]["s"], "g");
-  EXPECT_DOUBLE_EQ(cut[0]["ts"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(cut[0]["ts"].get<double>(), 5.5);  // the end of the first slice lost
 }
 
 TEST(TimelineWriter, NamesFromInputAreEscapedAndArgsTyped) {
