@@ -23,9 +23,8 @@ struct RunOutput {
   std::string out;  // stdout and stderr together
 };
 
-// `out` is stdout and stderr together, or stderr alone with stderr_only.
-inline RunOutput run_hmmsim(const std::string& args, bool stderr_only = false) {
-  const std::string cmd = "'" + std::string(HMMSIM_BINARY) + "' " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
+// A shell command line; `out` is what it printed to stdout (add 2>&1 for stderr too).
+inline RunOutput run_command_line(const std::string& cmd) {
   RunOutput r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -36,6 +35,14 @@ inline RunOutput run_hmmsim(const std::string& args, bool stderr_only = false) {
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+// `out` is stdout and stderr together, or stderr alone with stderr_only.
+inline RunOutput run_hmmsim(const std::string& args, bool stderr_only = false) {
+  return run_command_line("'" + std::string(HMMSIM_BINARY) + "' " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1"));
+}
+
+// A shell command line, stdout and stderr together.
+inline RunOutput run_shell(const std::string& cmd) { return run_command_line(cmd + " 2>&1"); }
 
 // Per build tree and per process: release and sanitizer suites may run at once.
 inline std::string fresh_dir(const std::string& name) {

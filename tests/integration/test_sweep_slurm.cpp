@@ -16,19 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A shell command line (for an environment or a script), stdout and stderr together.
-RunOutput run_shell(const std::string& cmd) {
-  RunOutput r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 std::string hmmsim_cmd(const std::string& args) { return "'" + std::string(HMMSIM_BINARY) + "' " + args; }
 
 const char* const kPoints =

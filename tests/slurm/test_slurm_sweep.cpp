@@ -18,18 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-RunOutput run_shell(const std::string& cmd) {
-  RunOutput r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 // Why Slurm cannot run the test here, or "" when a node is up.
 std::string slurm_missing() {
   if (run_shell("command -v sinfo").exit_code != 0) return "sinfo is not on the PATH";
