@@ -1,6 +1,7 @@
 #include "hw/sm.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace hmmsim::hw {
 
@@ -77,8 +78,16 @@ void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
     ++c.warps;
     // An empty warp ends at once; if it was the CTA's last, the slot is free
     // again and the caller's loop refills it (no recursion through empty CTAs).
-    if (!fetch(w)) release_warp(w);
+    if (!fetch(w))
+      release_warp(w);
+    else
+      make_ready(wi);
   }
+}
+
+void Sm::make_ready(unsigned slot) {
+  m_ready.push_back({m_warps[slot].ready_at.value(), slot});
+  std::push_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
 }
 
 void Sm::pull_ctas(const sc_time& at) {
@@ -159,6 +168,7 @@ void Sm::wake_replayed() {
     bool killed = false;
     for (unsigned k = 0; k < w.nfault_pages && !killed; ++k)
       killed = m_gmmu.cancelled(m_id, w.fault_pages[k], w.fault_seq);
+    --m_waiting;
     if (killed) {
       ++c.fatal;
       if (m_observer) m_observer->on_fatal(m_id, i, w.fault_pages[0], m_gmmu.replay_time(m_id).value());
@@ -173,6 +183,7 @@ void Sm::wake_replayed() {
     // the replay that releases it; never resume before the fault itself.
     w.ready_at = std::max(m_gmmu.replay_time(m_id), w.fault_at);
     c.fault_stall_ns += (w.ready_at - w.fault_at).to_seconds() * 1e9;
+    make_ready(i);
   }
 }
 
@@ -187,23 +198,18 @@ void Sm::run_kernel() {
   refill(sc_core::sc_time_stamp());
   for (;;) {
     wake_replayed();
-    // Pick the ready warp that can issue earliest (ties: lowest slot).
-    Warp* pick = nullptr;
-    unsigned wid = 0;
-    bool waiting = false;
-    for (unsigned i : m_resident) {
-      Warp& w = m_warps[i];
-      if (w.state == WarpState::WaitReplay) waiting = true;
-      if (w.state != WarpState::Ready) continue;
-      if (!pick || w.ready_at < pick->ready_at) pick = &w, wid = i;
-    }
     if (m_stopped) break;
-    if (!pick) {
-      if (!waiting) break;  // nothing resident can ever run again
-      m_qk.sync();          // every warp waits on a fault: sleep until a replay
+    if (m_ready.empty()) {
+      if (!m_waiting) break;  // nothing resident can ever run again
+      m_qk.sync();            // every warp waits on a fault: sleep until a replay
       sc_core::wait(m_gmmu.replay_event());
       continue;
     }
+    // The ready warp that can issue earliest (ties: lowest slot).
+    std::pop_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
+    const unsigned wid = m_ready.back().slot;
+    m_ready.pop_back();
+    Warp* pick = &m_warps[wid];
     const sc_time now = m_qk.get_current_time();
     if (pick->ready_at > now) m_qk.set(pick->ready_at - sc_core::sc_time_stamp());
     if (m_qk.need_sync()) m_qk.sync();
@@ -218,6 +224,8 @@ void Sm::run_kernel() {
     w.stream.reset();
   }
   m_resident.clear();
+  m_ready.clear();
+  m_waiting = 0;
   for (CtaSlot& s : m_ctas) s.busy = false;
   m_pending.clear();
   m_free_warps = static_cast<unsigned>(m_warps.size());
@@ -245,7 +253,10 @@ void Sm::execute(Warp& w, unsigned wid, sc_time issue) {
   ++c.instructions;
   for (unsigned i = 0; i < in.ndst; ++i) w.reg_ready[in.dst[i]] = done;
   w.done_at = std::max(w.done_at, done);
-  if (!fetch(w)) finish_warp(w);
+  if (!fetch(w))
+    finish_warp(w);
+  else
+    make_ready(wid);
 }
 
 }  // namespace hmmsim::hw

@@ -121,7 +121,17 @@ class Sm : public sc_core::sc_module {
   const sc_core::sc_time m_cycle;
   Gmmu& m_gmmu;
   std::vector<Warp> m_warps;
-  std::vector<unsigned> m_resident;  // slots holding a warp, ascending: the scheduler scans only these
+  std::vector<unsigned> m_resident;  // slots holding a warp, ascending (replay wake-ups scan these)
+  // Ready warps as a min-heap on (ready_at, slot): the scheduler's pick,
+  // the earliest issue and ties to the lowest slot, in O(log warps).
+  struct ReadyEntry {
+    uint64_t at;  // ready_at in SystemC time units
+    unsigned slot;
+    bool operator>(const ReadyEntry& o) const { return at != o.at ? at > o.at : slot > o.slot; }
+  };
+  std::vector<ReadyEntry> m_ready;
+  unsigned m_waiting = 0;  // resident warps waiting for a replay
+  void make_ready(unsigned slot);
   std::vector<CtaSlot> m_ctas;
   unsigned m_free_warps, m_free_ctas;
   std::vector<CtaWork> m_pending;  // assigned before launch
@@ -140,6 +150,7 @@ class Sm : public sc_core::sc_module {
   Translation m_trans[Coalesced::kMaxLines];
   sc_core::sc_time m_trans_at[Coalesced::kMaxLines];
   uint8_t m_line_buf[kLineBytes];
+  tlm::tlm_generic_payload m_payload;  // reused by access_line
 };
 
 }  // namespace hmmsim::hw

@@ -40,6 +40,7 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
   if (nfault) {
     ++c.faults;
     w.state = WarpState::WaitReplay;
+    ++m_waiting;
     w.nfault_pages = nfault;
     w.fault_gen = m_gmmu.replay_gen(m_id);
     w.fault_seq = m_gmmu.fault_seq();
@@ -92,7 +93,10 @@ bool Sm::access_line(unsigned wid, const WarpInstr& in, const CoalescedLine& l, 
     ++c.remote_lines;
     if (m_counters) m_counters->record(l.addr + l.lo, static_cast<pt::Aperture>(t.aperture), 1, delay);
   }
-  tlm::tlm_generic_payload p;
+  // One payload for every access (constructing one allocates its extension array).
+  tlm::tlm_generic_payload& p = m_payload;
+  p.set_byte_enable_ptr(nullptr);
+  p.set_byte_enable_length(0);
   p.set_address(pa);
   p.set_data_ptr(m_line_buf + l.lo);
   p.set_data_length(len);
