@@ -33,6 +33,7 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
     ++m_base;
   }
   // When every known fill has landed nothing can be busy: skip the count.
+  bool stalled = false;
   while (t < m_max_ready) {
     uint32_t busy = 0;
     double first_free = kBusy;
@@ -42,7 +43,8 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
         first_free = std::min(first_free, e.ready);
       }
     if (busy < m_cap || first_free == kBusy) break;  // (an unfinished chain never blocks itself)
-    ++s_stalls;
+    s_stalls += !stalled;  // a miss counts once, however many fills it waits through
+    stalled = true;
     s_stall_ns += first_free - t;
     t = first_free;
   }
