@@ -19,29 +19,39 @@ constexpr double kHorizonNs = 2000;
 MshrFile::MshrFile(uint32_t capacity) : m_cap(capacity), m_keep(std::max<size_t>(4 * size_t(capacity), 32)) {}
 
 double MshrFile::pending_slow(uint64_t va, double t) const {
-  for (const Entry& e : m_e)
-    if (va - e.base < e.bytes && e.start <= t && t < e.ready) return e.ready;
+  for (size_t i = m_head; i < m_start.size(); ++i)
+    if (va - m_va[i] < m_bytes[i] && m_start[i] <= t && t < m_ready[i]) return m_ready[i];
   return -1.0;
 }
 
 uint64_t MshrFile::allocate(uint64_t va, double& t) {
   // Forget from the oldest end: long freed, or too many (never an
   // unfinished entry: at most one per file, the chain being resolved now).
-  while (!m_e.empty() && m_e.front().ready != kBusy &&
-         (m_e.front().ready < t - kHorizonNs || m_e.size() >= m_keep)) {
-    m_e.pop_front();
+  while (m_head < m_start.size() && m_ready[m_head] != kBusy &&
+         (m_ready[m_head] < t - kHorizonNs || m_start.size() - m_head >= m_keep)) {
+    ++m_head;
     ++m_base;
+  }
+  if (m_head >= 4 * m_keep) {  // drop the forgotten entries' storage, now and then
+    for (auto* v : {&m_start, &m_ready}) v->erase(v->begin(), v->begin() + long(m_head));
+    for (auto* v : {&m_va, &m_bytes}) v->erase(v->begin(), v->begin() + long(m_head));
+    m_head = 0;
   }
   // When every known fill has landed nothing can be busy: skip the count.
   bool stalled = false;
+  const size_t n = m_start.size();
+  const double* start = m_start.data();
+  const double* ready = m_ready.data();
   while (t < m_max_ready) {
+    // Branch-free over plain arrays: a random access pattern stalls several
+    // times per miss, and this count was most of such a run's time.
     uint32_t busy = 0;
     double first_free = kBusy;
-    for (const Entry& e : m_e)
-      if (e.start <= t && t < e.ready) {
-        ++busy;
-        first_free = std::min(first_free, e.ready);
-      }
+    for (size_t i = m_head; i < n; ++i) {
+      const bool b = start[i] <= t && t < ready[i];
+      busy += b;
+      first_free = b && ready[i] < first_free ? ready[i] : first_free;
+    }
     if (busy < m_cap || first_free == kBusy) break;  // (an unfinished chain never blocks itself)
     s_stalls += !stalled;  // a miss counts once, however many fills it waits through
     stalled = true;
@@ -49,15 +59,18 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
     t = first_free;
   }
   ++s_allocations;
-  m_e.push_back(Entry{va & ~0xFFFull, 4096, t, kBusy});
-  return m_base + m_e.size() - 1;
+  m_va.push_back(va & ~0xFFFull);
+  m_bytes.push_back(4096);
+  m_start.push_back(t);
+  m_ready.push_back(kBusy);
+  return m_base + (m_start.size() - 1 - m_head);
 }
 
 void MshrFile::complete(uint64_t id, uint64_t base, unsigned shift, double ready) {
-  Entry& e = m_e[id - m_base];
-  e.base = base;
-  e.bytes = 1ull << shift;
-  e.ready = ready;
+  const size_t i = m_head + size_t(id - m_base);
+  m_va[i] = base;
+  m_bytes[i] = 1ull << shift;
+  m_ready[i] = ready;
   m_max_ready = std::max(m_max_ready, ready);
 }
 

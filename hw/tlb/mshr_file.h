@@ -6,7 +6,6 @@
 // first one frees. Times are ns of simulated time. Plain C++.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 namespace hmmsim::hw {
@@ -29,16 +28,17 @@ class MshrFile {
   double s_stall_ns = 0;
 
  private:
-  struct Entry {
-    uint64_t base, bytes;
-    double start, ready;
-  };
   double pending_slow(uint64_t va, double t) const;
 
   uint32_t m_cap;
-  size_t m_keep;        // entries remembered at most
-  std::deque<Entry> m_e;  // in allocation order
-  uint64_t m_base = 0;  // id of m_e.front()
+  size_t m_keep;  // entries remembered at most
+  // The entries in allocation order, [m_head, size) remembered, as arrays
+  // (the busy count scans start and ready only): each covers
+  // [m_va, m_va + m_bytes) and is busy over [m_start, m_ready).
+  std::vector<uint64_t> m_va, m_bytes;
+  std::vector<double> m_start, m_ready;
+  size_t m_head = 0;
+  uint64_t m_base = 0;  // id of the entry at m_head
   double m_max_ready = -1;
 };
 
