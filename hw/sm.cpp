@@ -90,6 +90,46 @@ void Sm::make_ready(unsigned slot) {
   std::push_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
 }
 
+void Sm::sift_down(size_t i) {
+  const size_t n = m_ready.size();
+  const ReadyEntry e = m_ready[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && m_ready[c] > m_ready[c + 1]) ++c;
+    if (!(e > m_ready[c])) break;
+    m_ready[i] = m_ready[c];
+    i = c;
+  }
+  m_ready[i] = e;
+}
+
+// After the picked warp executed: its entry, at the root unless a CTA
+// started meanwhile pushed an earlier warp past it, takes the warp's next
+// ready time (one sift instead of a pop and a push) or leaves the heap.
+// Keys are unique (slot breaks ties), so the order of picks is the same
+// whatever the heap's shape.
+void Sm::requeue_picked(unsigned wid) {
+  if (m_ready[0].slot == wid) {
+    if (m_requeue) {
+      m_ready[0].at = m_warps[wid].ready_at.value();
+    } else {
+      m_ready[0] = m_ready.back();
+      m_ready.pop_back();
+      if (m_ready.empty()) return;
+    }
+    sift_down(0);
+    return;
+  }
+  // Displaced (rare): take its entry out, rebuild, push it again if it has work.
+  size_t i = 0;
+  while (m_ready[i].slot != wid) ++i;
+  m_ready[i] = m_ready.back();
+  m_ready.pop_back();
+  std::make_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
+  if (m_requeue) make_ready(wid);
+}
+
 void Sm::pull_ctas(const sc_time& at) {
   while (!m_supply_done && !m_stopped && m_free_ctas > 0) {
     CtaWork cta;
@@ -205,16 +245,17 @@ void Sm::run_kernel() {
       sc_core::wait(m_gmmu.replay_event());
       continue;
     }
-    // The ready warp that can issue earliest (ties: lowest slot).
-    std::pop_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
-    const unsigned wid = m_ready.back().slot;
-    m_ready.pop_back();
+    // The ready warp that can issue earliest (ties: lowest slot). Its entry
+    // stays at the root while it executes and is updated in place after.
+    const unsigned wid = m_ready.front().slot;
+    m_requeue = false;
     Warp* pick = &m_warps[wid];
     const sc_time now = m_qk.get_current_time();
     if (pick->ready_at > now) m_qk.set(pick->ready_at - sc_core::sc_time_stamp());
     if (m_qk.need_sync()) m_qk.sync();
     const sc_time issue = m_qk.get_current_time();
     execute(*pick, wid, issue);
+    requeue_picked(wid);
     // The SM can issue again after its issue slot, whatever the warp waits on.
     m_qk.set(issue + m_spec.issue_cycles * m_cycle - sc_core::sc_time_stamp());
   }
@@ -256,7 +297,7 @@ void Sm::execute(Warp& w, unsigned wid, sc_time issue) {
   if (!fetch(w))
     finish_warp(w);
   else
-    make_ready(wid);
+    m_requeue = true;  // run_kernel updates its entry (requeue_picked)
 }
 
 }  // namespace hmmsim::hw

@@ -132,6 +132,9 @@ class Sm : public sc_core::sc_module {
   std::vector<ReadyEntry> m_ready;
   unsigned m_waiting = 0;  // resident warps waiting for a replay
   void make_ready(unsigned slot);
+  void sift_down(size_t i);
+  void requeue_picked(unsigned wid);
+  bool m_requeue = false;  // the picked warp has its next instruction
   std::vector<CtaSlot> m_ctas;
   unsigned m_free_warps, m_free_ctas;
   std::vector<CtaWork> m_pending;  // assigned before launch
