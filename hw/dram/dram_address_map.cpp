@@ -9,32 +9,36 @@ DramAddressMap::DramAddressMap(const DramSpec& s)
       m_groups(s.bank_groups),
       m_row(s.row_bytes),
       m_chunk(s.interleave_bytes),
-      m_burst(s.burst_bytes) {}
+      m_burst(s.burst_bytes),
+      m_per_row(s.row_bytes / s.interleave_bytes),  // chunks in one row
+      m_sets(s.bank_groups ? s.banks_per_channel / s.bank_groups : 0),
+      m_set_bytes(uint64_t(s.row_bytes) * s.bank_groups) {}
 
 DramLocation DramAddressMap::decode(uint64_t pa) const {
-  const uint64_t chunk = pa / m_chunk, off = pa % m_chunk;
-  const uint64_t per_row = m_row / m_chunk;  // chunks in one row
+  const uint64_t chunk = m_chunk.div(pa), off = m_chunk.mod(pa);
   switch (m_map) {
     case DramMapping::RoBaCoCh: {
-      const uint64_t in_ch = (chunk / m_channels) * m_chunk + off;
-      const uint64_t row_global = in_ch / m_row;
-      return {uint32_t(chunk % m_channels), uint32_t(row_global % m_banks), int64_t(row_global / m_banks)};
+      const uint64_t in_ch = m_channels.div(chunk) * m_chunk.value() + off;
+      const uint64_t row_global = m_row.div(in_ch);
+      return {uint32_t(m_channels.mod(chunk)), uint32_t(m_banks.mod(row_global)), int64_t(m_banks.div(row_global))};
     }
     case DramMapping::RoCoBaCh: {
-      const uint64_t k = chunk / m_channels;  // the channel's own chunk number
-      return {uint32_t(chunk % m_channels), uint32_t(k % m_banks), int64_t(k / m_banks / per_row)};
+      const uint64_t k = m_channels.div(chunk);  // the channel's own chunk number
+      return {uint32_t(m_channels.mod(chunk)), uint32_t(m_banks.mod(k)), int64_t(m_per_row.div(m_banks.div(k)))};
     }
     case DramMapping::RoBaChCo: {
-      const uint64_t r = chunk / per_row;  // rows of chunks, rotating over channels
-      return {uint32_t(r % m_channels), uint32_t(r / m_channels % m_banks), int64_t(r / m_channels / m_banks)};
+      const uint64_t r = m_per_row.div(chunk);  // rows of chunks, rotating over channels
+      return {uint32_t(m_channels.mod(r)), uint32_t(m_banks.mod(m_channels.div(r))),
+              int64_t(m_banks.div(m_channels.div(r)))};
     }
     case DramMapping::RoBaCoChBg: {
       // A chunk's bursts go to bank groups in turn (same bank index within
       // the group, same row), so a set of bank_groups banks shares each row.
-      const uint64_t in_ch = (chunk / m_channels) * m_chunk + off;
-      const uint64_t group = (off / m_burst) % m_groups;
-      const uint64_t set = in_ch / (m_row * m_groups), sets = m_banks / m_groups;
-      return {uint32_t(chunk % m_channels), uint32_t((set % sets) * m_groups + group), int64_t(set / sets)};
+      const uint64_t in_ch = m_channels.div(chunk) * m_chunk.value() + off;
+      const uint64_t group = m_groups.mod(m_burst.div(off));
+      const uint64_t set = m_set_bytes.div(in_ch);
+      return {uint32_t(m_channels.mod(chunk)), uint32_t(m_sets.mod(set) * m_groups.value() + group),
+              int64_t(m_sets.div(set))};
     }
   }
   return {0, 0, 0};

@@ -195,6 +195,47 @@ TEST(DramMapping, RoBaChCoKeepsARowInOneChannel) {
   expect_at(m, 16 * 8 * 2048, 0, 0, 1);
 }
 
+// decode takes shifts for power-of-two geometry and divides otherwise: both
+// give what the mapping's definition (here by plain division) gives.
+TEST(DramMapping, AnyGeometryDecodesAsTheDefinitionSays) {
+  for (const bool pow2 : {true, false})
+    for (const DramMapping map : {DramMapping::RoBaCoCh, DramMapping::RoCoBaCh, DramMapping::RoBaChCo,
+                                  DramMapping::RoBaCoChBg}) {
+      DramSpec s;
+      s.mapping = map;
+      s.channels = pow2 ? 4 : 3;
+      s.bank_groups = pow2 ? 4 : 3;
+      s.banks_per_channel = pow2 ? 16 : 12;
+      s.row_bytes = pow2 ? 2048 : 1536;
+      s.interleave_bytes = pow2 ? 256 : 192;
+      s.burst_bytes = pow2 ? 64 : 48;
+      const DramAddressMap m(s);
+      const uint64_t ch = s.channels, banks = s.banks_per_channel, groups = s.bank_groups, row = s.row_bytes,
+                     chunk_b = s.interleave_bytes, burst = s.burst_bytes, per_row = row / chunk_b;
+      for (uint64_t pa = 0; pa < (1u << 22); pa += 4 + pa / 4096 * 8) {
+        const uint64_t chunk = pa / chunk_b, off = pa % chunk_b;
+        DramLocation want{};
+        if (map == DramMapping::RoBaCoCh) {
+          const uint64_t rg = (chunk / ch * chunk_b + off) / row;
+          want = {uint32_t(chunk % ch), uint32_t(rg % banks), int64_t(rg / banks)};
+        } else if (map == DramMapping::RoCoBaCh) {
+          const uint64_t k = chunk / ch;
+          want = {uint32_t(chunk % ch), uint32_t(k % banks), int64_t(k / banks / per_row)};
+        } else if (map == DramMapping::RoBaChCo) {
+          const uint64_t r = chunk / per_row;
+          want = {uint32_t(r % ch), uint32_t(r / ch % banks), int64_t(r / ch / banks)};
+        } else {
+          const uint64_t set = (chunk / ch * chunk_b + off) / (row * groups), sets = banks / groups;
+          want = {uint32_t(chunk % ch), uint32_t(set % sets * groups + off / burst % groups), int64_t(set / sets)};
+        }
+        const DramLocation got = m.decode(pa);
+        ASSERT_EQ(got.channel, want.channel) << pa;
+        ASSERT_EQ(got.bank, want.bank) << pa;
+        ASSERT_EQ(got.row, want.row) << pa;
+      }
+    }
+}
+
 TEST(DramMapping, RoBaCoChBgSpreadsAChunksBurstsOverTheBankGroups) {
   const DramAddressMap m(map_spec(DramMapping::RoBaCoChBg));
   for (uint32_t b = 0; b < 8; ++b) expect_at(m, b * 32, 0, b % 4, 0);  // 8 bursts: groups 0,1,2,3,0,...
