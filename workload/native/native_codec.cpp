@@ -96,7 +96,16 @@ void note_addr(WarpCodec& st, unsigned ref, uint64_t a) {
   st.mru[0] = static_cast<uint8_t>(slot);
 }
 
-uint16_t instr_header(const WarpCodec& st, const hw::WarpInstr& in) {
+namespace {
+// `uniform`: whether in's lanes have a uniform stride, when the caller
+// knows it already (the decoder, which built them so); -1: find out.
+uint16_t instr_header_with(const WarpCodec& st, const hw::WarpInstr& in, int uniform);
+}  // namespace
+
+uint16_t instr_header(const WarpCodec& st, const hw::WarpInstr& in) { return instr_header_with(st, in, -1); }
+
+namespace {
+uint16_t instr_header_with(const WarpCodec& st, const hw::WarpInstr& in, int uniform) {
   uint16_t h = static_cast<uint16_t>(static_cast<unsigned>(in.cls) & 3);
   h |= static_cast<uint16_t>((static_cast<unsigned>(in.space) & 3) << kHdrSpaceShift);
   h |= static_cast<uint16_t>(width_code(in.width) << kHdrWidthShift);
@@ -106,7 +115,7 @@ uint16_t instr_header(const WarpCodec& st, const hw::WarpInstr& in) {
   if (in.ndst || in.nsrc) h |= kHdrRegs;
   if (in.has_value) h |= kHdrValue;
   int64_t stride;
-  if (in.is_memory() && uniform_stride(in, stride)) h |= kHdrUniform;
+  if (in.is_memory() && (uniform >= 0 ? uniform == 1 : uniform_stride(in, stride))) h |= kHdrUniform;
   if (in.is_memory() && in.mask != 0) {
     uint64_t a = in.addr[__builtin_ctz(in.mask)];
     unsigned ref = addr_ref(st, a);
@@ -115,6 +124,7 @@ uint16_t instr_header(const WarpCodec& st, const hw::WarpInstr& in) {
   }
   return h;
 }
+}  // namespace
 
 std::string check_instr(const hw::WarpInstr& in, size_t opcodes) {
   if (static_cast<unsigned>(in.cls) > 3) return "invalid instruction class";
@@ -313,6 +323,7 @@ void decode_instr(WarpCodec& st, ByteCursor& c, size_t opcodes, hw::WarpInstr& o
     if (z > 0xFFFFFFFFu) c.fail(at, "value stride out of range");
     out.stride = static_cast<uint32_t>(static_cast<int32_t>(unzigzag(z)));
   }
+  int uniform = -1;  // known once the lanes are decoded with a uniform stride
   if (out.is_memory() && out.mask != 0) {
     unsigned l0 = static_cast<unsigned>(__builtin_ctz(out.mask));
     unsigned ref = (h >> kHdrRefShift) & 3;
@@ -323,9 +334,13 @@ void decode_instr(WarpCodec& st, ByteCursor& c, size_t opcodes, hw::WarpInstr& o
       uint64_t stride = static_cast<uint64_t>(unzigzag(c.varint("address stride")));
       for (unsigned l = l0 + 1; l < hw::kWarpSize; ++l)
         if (out.mask >> l & 1) out.addr[l] = out.addr[l0] + static_cast<uint64_t>(l - l0) * stride;
-      int64_t canon = 0;
-      if (!uniform_stride(out, canon) || static_cast<uint64_t>(canon) != stride)
-        c.fail(at, "non-canonical address stride");
+      // What uniform_stride would find, without its scan: the lanes were
+      // built from `stride`, so they follow the stride the first two imply
+      // exactly when that stride is `stride` (the canonical one).
+      const unsigned l1 = static_cast<unsigned>(__builtin_ctz(out.mask & (out.mask - 1)));
+      const int64_t d = static_cast<int64_t>(out.addr[l1] - out.addr[l0]), span = int64_t(l1 - l0);
+      if (d % span != 0 || static_cast<uint64_t>(d / span) != stride) c.fail(at, "non-canonical address stride");
+      uniform = 1;
     } else {
       uint64_t prev = out.addr[l0];
       for (unsigned l = l0 + 1; l < hw::kWarpSize; ++l) {
@@ -335,7 +350,7 @@ void decode_instr(WarpCodec& st, ByteCursor& c, size_t opcodes, hw::WarpInstr& o
       }
     }
   }
-  uint16_t want = instr_header(st, out);
+  uint16_t want = instr_header_with(st, out, uniform);
   if (want != h) c.fail(at, "non-canonical instruction encoding (header " + hex(h) + ", expected " + hex(want) + ")");
   if (out.is_memory() && out.mask != 0) note_addr(st, (h >> kHdrRefShift) & 3, out.addr[__builtin_ctz(out.mask)]);
   st.pc = out.pc;

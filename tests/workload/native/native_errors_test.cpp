@@ -237,6 +237,14 @@ TEST_F(NativeErrors, InstructionEncodings) {
   f = with_stream(s);
   expect_error(f, at(0) + "uniform address stride with fewer than 2 active lanes");
 
+  s.clear();  // a uniform stride whose lanes wrap around: lanes 0 and 2 imply stride 1
+  put_u16le(s, static_cast<uint16_t>(1 | 3 << kHdrWidthShift | kHdrSameStep | kHdrSameOpcode | kHdrUniform));
+  put_varint(s, 5);  // mask: lanes 0 and 2
+  put_varint(s, zigzag(0x1000));
+  put_varint(s, zigzag(static_cast<int64_t>(0x8000000000000001ull)));
+  f = with_stream(s);
+  expect_error(f, at(0) + "non-canonical address stride");
+
   s.clear();  // scattered lanes written as uniform ones would be non-canonical
   put_u16le(s, static_cast<uint16_t>(1 | 3 << kHdrWidthShift | kHdrSameStep | kHdrSameOpcode));
   put_varint(s, 3);
