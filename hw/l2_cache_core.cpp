@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/bits.h"
+
 namespace hmmsim::hw {
 
 namespace {
@@ -90,7 +92,7 @@ void L2CacheCore::runs(uint64_t line_no, uint32_t mask, std::vector<L2Run>& out)
 void L2CacheCore::write_back(Line& l, std::vector<L2Run>& out) {
   if (!l.dirty) return;
   ++s_writebacks;
-  s_bytes_to_dram += uint64_t(__builtin_popcount(l.dirty)) * m_spec.sector_bytes;
+  s_bytes_to_dram += uint64_t(common::popcount32(l.dirty)) * m_spec.sector_bytes;
   runs(l.line_no, l.dirty, out);
   l.dirty = 0;
 }
@@ -175,7 +177,7 @@ void L2CacheCore::access_line(uint64_t line_no, unsigned lo, unsigned hi, uint64
       if ((touched >> s & 1) && all_bits(wr, s * sb, (s + 1) * sb)) l.valid |= 1u << s;
   } else if (fetch) {
     l.valid |= fetch;
-    s_bytes_from_dram += uint64_t(__builtin_popcount(fetch)) * sb;
+    s_bytes_from_dram += uint64_t(common::popcount32(fetch)) * sb;
     runs(line_no, fetch, m_out.fetch);
   }
   l.lru = ++m_tick;
@@ -198,7 +200,7 @@ const std::vector<L2Run>& L2CacheCore::invalidate_range(uint64_t pa, uint64_t le
     if (writeback)
       write_back(l, m_runs);
     else
-      s_dirty_discarded += __builtin_popcount(l.dirty);
+      s_dirty_discarded += common::popcount32(l.dirty);
     l = Line{};
   };
   if (last - first >= m_lines.size()) {  // a range larger than the cache: scan the cache
@@ -215,7 +217,7 @@ void L2CacheCore::invalidate_all() {
   for (Line& l : m_lines)
     if (l.used) {
       ++s_invalidated_lines;
-      s_dirty_discarded += __builtin_popcount(l.dirty);
+      s_dirty_discarded += common::popcount32(l.dirty);
       l = Line{};
     }
 }

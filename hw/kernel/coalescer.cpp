@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/bits.h"
+
 namespace hmmsim::hw {
 
 namespace {
@@ -59,7 +61,7 @@ void coalesce_contiguous(const WarpInstr& in, Coalesced& out, bool with_enables)
     l.lo = static_cast<uint8_t>(off);
     l.hi = static_cast<uint8_t>(off + n);
     l.sectors = sector_bits(off, n);
-    out.sectors += __builtin_popcount(l.sectors);
+    out.sectors += common::popcount32(l.sectors);
     if (with_enables) {
       std::memset(l.enable, 0, sizeof l.enable);
       std::memset(l.enable + off, 0xff, n);
@@ -91,7 +93,7 @@ void coalesce(const WarpInstr& in, Coalesced& out, bool with_enables) {
       a += n, left -= n;
     }
   }
-  for (unsigned i = 0; i < out.nlines; ++i) out.sectors += __builtin_popcount(out.lines[i].sectors);
+  for (unsigned i = 0; i < out.nlines; ++i) out.sectors += common::popcount32(out.lines[i].sectors);
 }
 
 }  // namespace hmmsim::hw

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/bits.h"
+
 namespace hmmsim::workload::native {
 
 namespace {
@@ -16,7 +18,7 @@ unsigned width_code(uint8_t width) {
   return kWidthExplicit;
 }
 
-int popcount(uint32_t m) { return __builtin_popcount(m); }
+int popcount(uint32_t m) { return common::popcount32(m); }
 
 }  // namespace
 
@@ -245,7 +247,7 @@ uint64_t ByteCursor::u64le(const char* what) {
   return v;
 }
 
-uint64_t ByteCursor::varint(const char* what) {
+uint64_t ByteCursor::varint_long(const char* what) {
   uint64_t start = m_pos, v = 0;
   for (unsigned i = 0;; ++i) {
     uint8_t b = byte(what);
@@ -330,7 +332,7 @@ void decode_instr(WarpCodec& st, ByteCursor& c, size_t opcodes, hw::WarpInstr& o
     out.addr[l0] = st.addr[ref] + ((h & kHdrSameDelta) ? st.delta[ref]
                                                        : static_cast<uint64_t>(unzigzag(c.varint("first lane address delta"))));
     if (h & kHdrUniform) {
-      if (__builtin_popcount(out.mask) < 2) c.fail(at, "uniform address stride with fewer than 2 active lanes");
+      if (common::popcount32(out.mask) < 2) c.fail(at, "uniform address stride with fewer than 2 active lanes");
       uint64_t stride = static_cast<uint64_t>(unzigzag(c.varint("address stride")));
       for (unsigned l = l0 + 1; l < hw::kWarpSize; ++l)
         if (out.mask >> l & 1) out.addr[l] = out.addr[l0] + static_cast<uint64_t>(l - l0) * stride;

@@ -95,7 +95,18 @@ class ByteCursor {
   uint8_t byte(const char* what);
   uint16_t u16le(const char* what);
   uint64_t u64le(const char* what);
-  uint64_t varint(const char* what);
+  // Most varints are one byte (a canonical one-byte varint is any byte
+  // below 0x80): that case inline, the rest out of line.
+  uint64_t varint(const char* what) {
+    if (m_pos >= m_buf_off && m_pos < m_buf_off + m_len) {
+      const uint8_t b = m_buf[static_cast<size_t>(m_pos - m_buf_off)];
+      if (!(b & 0x80)) {
+        ++m_pos;
+        return b;
+      }
+    }
+    return varint_long(what);
+  }
   uint32_t varint32(const char* what);  // a varint that must fit 32 bits
   std::string string(const char* what);
   void seek(uint64_t off);  // within [current region start, end]
@@ -103,6 +114,7 @@ class ByteCursor {
 
  private:
   void fill(const char* what);
+  uint64_t varint_long(const char* what);
   std::shared_ptr<const TraceFile> m_file;
   uint64_t m_pos, m_end;
   size_t m_cap;
