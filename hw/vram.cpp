@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/byte_runs.h"
+#include "hw/sim_time.h"
 
 namespace hmmsim::hw {
 
@@ -68,7 +69,7 @@ void Vram::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, bool 
     ++m_core.s_writes;
     m_core.s_bytes_written += len;
   }
-  delay += sc_core::sc_time(done - arrive, sc_core::SC_NS);
+  delay += sc_time_of_ns(done - arrive);  // done >= arrive
   t.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

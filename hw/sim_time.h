@@ -1,0 +1,15 @@
+#pragma once
+// Simulated time from ns on per-access paths. sc_time(ns, SC_NS) looks up
+// the simulation context's resolution on every call (a few percent of a
+// streaming run); at the kernel's default 1 ps resolution, which hmmsim
+// never changes, its value is ns * 1000 + 0.5 rounded toward zero, and so
+// is this one's (tests/hw/test_sim_time.cpp compares the two).
+#include <systemc>
+
+namespace hmmsim::hw {
+
+inline sc_core::sc_time sc_time_of_ns(double ns) {
+  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(static_cast<sc_dt::int64>(ns * 1000.0 + 0.5)));
+}
+
+}  // namespace hmmsim::hw

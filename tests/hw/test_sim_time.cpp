@@ -1,0 +1,21 @@
+// hw/sim_time.h: sc_time_of_ns gives sc_time(ns, SC_NS) exactly, at the
+// default resolution, over the values the models pass it (latencies from
+// fractions of a ns to seconds, and values that end in half a ps).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "hw/sim_time.h"
+
+using hmmsim::hw::sc_time_of_ns;
+using sc_core::sc_time;
+
+TEST(SimTime, EqualsTheSystemCConstructor) {
+  std::vector<double> v = {0.0, 1e-4, 0.0004, 0.0005, 0.0015, 0.0025, 1.0, 1.2345, 2.4995, 2.5005,
+                           70.0, 1000.0 / 1400.0, 123456.7895, 1e6, 3.6e12};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> small(0.0, 100.0), large(0.0, 1e10);
+  for (int i = 0; i < 200000; ++i) v.push_back(i % 2 ? small(rng) : large(rng));
+  for (int i = 0; i < 20000; ++i) v.push_back(double(i) / 2000.0);  // every half ps up to 10 ns
+  for (double ns : v) ASSERT_EQ(sc_time_of_ns(ns).value(), sc_time(ns, sc_core::SC_NS).value()) << ns;
+}
