@@ -24,11 +24,46 @@ double MshrFile::pending_slow(uint64_t va, double t) const {
   return -1.0;
 }
 
+void MshrFile::insert(std::vector<Key>& v, Key k) { v.insert(std::upper_bound(v.begin(), v.end(), k), k); }
+
+void MshrFile::erase(std::vector<Key>& v, Key k) {
+  const auto it = std::lower_bound(v.begin(), v.end(), k);
+  if (it != v.end() && it->id == k.id) v.erase(it);
+}
+
+// Entries busy at t (start <= t < ready) and the first of them to free.
+uint32_t MshrFile::busy_at(double t, double& first_free) const {
+  first_free = kBusy;
+  if (m_inverted) {  // the counting below assumes start <= ready: scan instead
+    uint32_t busy = 0;
+    for (size_t i = m_head; i < m_start.size(); ++i)
+      if (m_start[i] <= t && t < m_ready[i]) {
+        ++busy;
+        first_free = std::min(first_free, m_ready[i]);
+      }
+    return busy;
+  }
+  const Key at{t, UINT64_MAX};
+  const size_t started = size_t(std::upper_bound(m_by_start.begin(), m_by_start.end(), at) - m_by_start.begin());
+  const auto freed = std::upper_bound(m_by_ready.begin(), m_by_ready.end(), at);
+  const uint32_t busy = uint32_t(started - size_t(freed - m_by_ready.begin()));
+  // The earliest ready time after t among entries that have started.
+  for (auto it = freed; busy && it != m_by_ready.end(); ++it)
+    if (m_start[index_of(it->id)] <= t) {
+      first_free = it->v;
+      break;
+    }
+  return busy;
+}
+
 uint64_t MshrFile::allocate(uint64_t va, double& t) {
   // Forget from the oldest end: long freed, or too many (never an
   // unfinished entry: at most one per file, the chain being resolved now).
   while (m_head < m_start.size() && m_ready[m_head] != kBusy &&
          (m_ready[m_head] < t - kHorizonNs || m_start.size() - m_head >= m_keep)) {
+    erase(m_by_start, {m_start[m_head], m_base});
+    erase(m_by_ready, {m_ready[m_head], m_base});
+    m_inverted -= m_ready[m_head] < m_start[m_head];
     ++m_head;
     ++m_base;
   }
@@ -39,19 +74,9 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
   }
   // When every known fill has landed nothing can be busy: skip the count.
   bool stalled = false;
-  const size_t n = m_start.size();
-  const double* start = m_start.data();
-  const double* ready = m_ready.data();
   while (t < m_max_ready) {
-    // Branch-free over plain arrays: a random access pattern stalls several
-    // times per miss, and this count was most of such a run's time.
-    uint32_t busy = 0;
-    double first_free = kBusy;
-    for (size_t i = m_head; i < n; ++i) {
-      const bool b = start[i] <= t && t < ready[i];
-      busy += b;
-      first_free = b && ready[i] < first_free ? ready[i] : first_free;
-    }
+    double first_free;
+    const uint32_t busy = busy_at(t, first_free);
     if (busy < m_cap || first_free == kBusy) break;  // (an unfinished chain never blocks itself)
     s_stalls += !stalled;  // a miss counts once, however many fills it waits through
     stalled = true;
@@ -59,15 +84,21 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
     t = first_free;
   }
   ++s_allocations;
+  const uint64_t id = m_base + (m_start.size() - m_head);
   m_va.push_back(va & ~0xFFFull);
   m_bytes.push_back(4096);
   m_start.push_back(t);
   m_ready.push_back(kBusy);
-  return m_base + (m_start.size() - 1 - m_head);
+  insert(m_by_start, {t, id});
+  insert(m_by_ready, {kBusy, id});
+  return id;
 }
 
 void MshrFile::complete(uint64_t id, uint64_t base, unsigned shift, double ready) {
-  const size_t i = m_head + size_t(id - m_base);
+  const size_t i = index_of(id);
+  erase(m_by_ready, {m_ready[i], id});
+  insert(m_by_ready, {ready, id});
+  m_inverted += ready < m_start[i];
   m_va[i] = base;
   m_bytes[i] = 1ull << shift;
   m_ready[i] = ready;
