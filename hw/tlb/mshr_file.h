@@ -33,7 +33,7 @@ class MshrFile {
   uint32_t m_cap;
   size_t m_keep;  // entries remembered at most
   // The entries in allocation order, [m_head, size) remembered, as arrays
-  // (the busy count scans start and ready only): each covers
+  // (ids index them; the merge check scans them): each covers
   // [m_va, m_va + m_bytes) and is busy over [m_start, m_ready).
   std::vector<uint64_t> m_va, m_bytes;
   std::vector<double> m_start, m_ready;
