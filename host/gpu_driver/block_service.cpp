@@ -20,8 +20,8 @@ constexpr int kMaxRetries = 16;
 
 PageMask GpuDriver::resident_in_block(uint64_t block) const {
   PageMask m;
-  for (auto it = m_resident.lower_bound({block, 0}); it != m_resident.end() && it->first < block + kBlockBytes; ++it)
-    m.set(page_in_block(it->first));
+  m_resident.for_each(block >> kPageShift, (block + kBlockBytes) >> kPageShift,
+                      [&](uint64_t vpn, Pfn) { m.set(page_in_block(vpn << kPageShift)); });
   return m;
 }
 

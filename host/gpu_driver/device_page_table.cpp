@@ -54,18 +54,18 @@ bool DevicePageTable::map(uint64_t va, uint64_t pa, pt::Aperture ap, bool writab
   ++s_pte_writes;
   Region& r = m_regions[va >> pt::kHugeShift];
   if (!r.pd0_entry_pa) r.pd0_entry_pa = pd0 + pt::pd0_offset(va);
-  if (m_ptes.insert_or_assign(va >> 12, e).second) ++r.mapped[(va >> pt::kBigShift) & 31];
+  if (!m_ptes.contains(va >> 12)) ++r.mapped[(va >> pt::kBigShift) & 31];
+  m_ptes[va >> 12] = e;
   update_large(va);
   return true;
 }
 
 bool DevicePageTable::unmap(uint64_t va) {
-  auto it = m_ptes.find(va >> 12);
-  if (it == m_ptes.end()) return false;
+  if (!m_ptes.contains(va >> 12)) return false;
   uint64_t table = table_for(va, false);
   write_entry(table + pt::entry_offset(pt::kLevels - 1, va), 0);
   ++s_pte_writes;
-  m_ptes.erase(it);
+  m_ptes.erase(va >> 12);
   --m_regions[va >> pt::kHugeShift].mapped[(va >> pt::kBigShift) & 31];
   update_large(va);
   return true;
@@ -85,10 +85,12 @@ void DevicePageTable::update_large(uint64_t va) {
   // same attribute bits, addresses 4 KiB apart.
   uint64_t big = 0;
   if (r.mapped[g] == 16) {
-    auto it = m_ptes.find(gvpn);
-    const uint64_t first = it->second;
+    const uint64_t first = *m_ptes.find(gvpn);
     bool ok = (pt::address(first) & 0xFFFF) == 0;
-    for (uint64_t i = 0; ok && i < 16; ++i, ++it) ok = it != m_ptes.end() && it->first == gvpn + i && it->second == first + i * 4096;
+    for (uint64_t i = 0; ok && i < 16; ++i) {
+      const uint64_t* e = m_ptes.find(gvpn + i);
+      ok = e && *e == first + i * 4096;
+    }
     if (ok) big = first;
   }
   if (big != r.big_pte[g]) {
@@ -144,16 +146,16 @@ uint64_t DevicePageTable::huge_mapped_in(uint64_t start, uint64_t end) const {
 
 std::vector<uint64_t> DevicePageTable::unmap_range(uint64_t start, uint64_t end) {
   std::vector<uint64_t> vas;
-  for (auto it = m_ptes.lower_bound(start >> 12); it != m_ptes.end() && it->first < (end >> 12); ++it)
-    vas.push_back(it->first << 12);
+  m_ptes.for_each(start >> 12, end >> 12, [&](uint64_t vpn, const uint64_t&) { vas.push_back(vpn << 12); });
   for (uint64_t va : vas) unmap(va);
   return vas;
 }
 
 std::vector<uint64_t> DevicePageTable::writable_sysmem_in(uint64_t start, uint64_t end) const {
   std::vector<uint64_t> vas;
-  for (auto it = m_ptes.lower_bound(start >> 12); it != m_ptes.end() && it->first < (end >> 12); ++it)
-    if (pt::pte_writable(it->second) && pt::aperture(it->second) != pt::Aperture::Vram) vas.push_back(it->first << 12);
+  m_ptes.for_each(start >> 12, end >> 12, [&](uint64_t vpn, uint64_t e) {
+    if (pt::pte_writable(e) && pt::aperture(e) != pt::Aperture::Vram) vas.push_back(vpn << 12);
+  });
   return vas;
 }
 
@@ -166,14 +168,13 @@ bool DevicePageTable::ensure_tables(uint64_t start, uint64_t end) {
 }
 
 uint64_t DevicePageTable::pte(uint64_t va) const {
-  auto it = m_ptes.find(va >> 12);
-  return it == m_ptes.end() ? 0 : it->second;
+  const uint64_t* e = m_ptes.find(va >> 12);
+  return e ? *e : 0;
 }
 
 uint64_t DevicePageTable::mapped_in(uint64_t start, uint64_t end) const {
   uint64_t n = 0;
-  for (auto it = m_ptes.lower_bound(start >> 12); it != m_ptes.end() && it->first < (end >> 12); ++it)
-    ++n;
+  m_ptes.for_each(start >> 12, end >> 12, [&](uint64_t, uint64_t) { ++n; });
   return n;
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 
+#include "common/block_table.h"
 #include "host/gpu_driver/device_bus.h"
 #include "host/gpu_driver/vram_allocator.h"
 #include "hwref/page_table_format.h"
@@ -36,7 +37,7 @@ class DevicePageTable {
   // Allocates the directory levels covering [start, end) so later map()
   // calls cannot fail for lack of VRAM. False if VRAM ran out.
   bool ensure_tables(uint64_t start, uint64_t end);
-  bool mapped(uint64_t va) const { return m_ptes.count(va >> 12) != 0; }
+  bool mapped(uint64_t va) const { return m_ptes.contains(va >> 12); }
   uint64_t pte(uint64_t va) const;  // shadow value, 0 if unmapped
   // Valid PTEs in [start, end).
   uint64_t mapped_in(uint64_t start, uint64_t end) const;
@@ -82,7 +83,7 @@ class DevicePageTable {
   uint64_t m_root = VramAllocator::kNone;
   // key: (level << 56) | (va >> lo_bit of parent level) -> table PA
   std::map<uint64_t, uint64_t> m_tables;
-  std::map<uint64_t, uint64_t> m_ptes;  // vpn -> PTE value
+  common::BlockTable<uint64_t> m_ptes;  // vpn -> PTE value
   std::map<uint64_t, Region> m_regions;  // va >> 21 -> region
   bool m_dirs_changed = false;
 };

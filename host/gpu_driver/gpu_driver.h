@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/block_table.h"
 #include "host/common/lock.h"
 #include "host/gpu_driver/batch_stages.h"
 #include "host/gpu_driver/device_bus.h"
@@ -222,9 +223,11 @@ class GpuDriver final : public IMmuIntervalNotifierOps, public IPagemapOps {
   std::unique_ptr<IReplayPolicy> m_replay;
   std::unique_ptr<IThrashingPolicy> m_thrash;
   std::unique_ptr<IPlacementPolicy> m_place;
-  // VRAM pages by VA (a VA may have two: a COW copy of a device page).
-  std::set<std::pair<uint64_t, Pfn>> m_resident;
-  std::unordered_map<Pfn, uint64_t> m_page_va;  // VRAM page -> its VA
+  // VRAM pages by virtual page number: the first in a table, any more (a
+  // COW copy of a device page after fork) beside it.
+  common::BlockTable<Pfn> m_resident;
+  std::multimap<uint64_t, Pfn> m_resident_more;
+  common::BlockTable<uint64_t> m_page_va;  // VRAM page -> its VA
   StageClock m_clock;
   bool m_batch_throttled = false;  // the batch being serviced left a fault throttled
   bool m_evicted_since_replay = false;  // pauses prefetching under pressure

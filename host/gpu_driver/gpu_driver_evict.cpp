@@ -14,20 +14,41 @@ using hwref::CeDir;
 
 void GpuDriver::track_resident(Pfn devpfn, uint64_t va) {
   // The policy hears of a VA once, however many VRAM pages (COW copies) it has.
-  auto next = m_resident.lower_bound({va, 0});
-  if (next == m_resident.end() || next->first != va) m_evict->on_resident(va);
-  m_resident.insert({va, devpfn});
+  const uint64_t vpn = va >> kPageShift;
+  if (Pfn* first = m_resident.find(vpn)) {
+    bool known = *first == devpfn;
+    for (auto [it, e] = m_resident_more.equal_range(vpn); it != e && !known; ++it) known = it->second == devpfn;
+    if (!known) m_resident_more.emplace(vpn, devpfn);
+  } else {
+    m_evict->on_resident(va);
+    m_resident[vpn] = devpfn;
+  }
   m_page_va[devpfn] = va;
 }
 
 void GpuDriver::untrack_resident(Pfn devpfn) {
-  auto it = m_page_va.find(devpfn);
-  if (it == m_page_va.end()) return;
-  const uint64_t va = it->second;
-  m_page_va.erase(it);
-  m_resident.erase({va, devpfn});
-  auto other = m_resident.lower_bound({va, 0});
-  if (other == m_resident.end() || other->first != va) m_evict->on_released(va);
+  const uint64_t* at = m_page_va.find(devpfn);
+  if (!at) return;
+  const uint64_t va = *at;
+  const uint64_t vpn = va >> kPageShift;
+  m_page_va.erase(devpfn);
+  auto [lo, hi] = m_resident_more.equal_range(vpn);
+  Pfn* first = m_resident.find(vpn);
+  if (first && *first == devpfn) {
+    if (lo == hi) {
+      m_resident.erase(vpn);
+      m_evict->on_released(va);
+    } else {
+      *first = lo->second;
+      m_resident_more.erase(lo);
+    }
+    return;
+  }
+  for (auto it = lo; it != hi; ++it)
+    if (it->second == devpfn) {
+      m_resident_more.erase(it);
+      break;
+    }
 }
 
 uint64_t GpuDriver::frame_for(uint64_t va, uint64_t lo, uint64_t hi, bool local) {
@@ -103,7 +124,9 @@ GpuDriver::Evicted GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
   const uint64_t dropped = drop_duplicates(va, va + bytes, true);
   m_stats.s_dup_evicted += dropped;
   std::vector<Pfn> pfns;
-  for (auto it = m_resident.lower_bound({va, 0}); it != m_resident.end() && it->first < va + bytes; ++it)
+  const uint64_t lo = va >> kPageShift, hi = (va + bytes) >> kPageShift;
+  m_resident.for_each(lo, hi, [&](uint64_t, Pfn p) { pfns.push_back(p); });
+  for (auto it = m_resident_more.lower_bound(lo); it != m_resident_more.end() && it->first < hi; ++it)
     pfns.push_back(it->second);
   if (pfns.empty()) return {0, dropped};
   std::sort(pfns.begin(), pfns.end());
@@ -145,8 +168,7 @@ GpuDriver::Evicted GpuDriver::evict_pages(uint64_t va, uint64_t bytes) {
         // evicted and faulted back again and again (accesses spanning more
         // blocks than VRAM holds) is thrashing, and pinning it remotely is
         // what lets the warps that need it make progress.
-        auto it = m_page_va.find(m.start_pfn + k);
-        if (it != m_page_va.end()) m_thrash->on_migration(it->second, Processor::Cpu, now);
+        if (const uint64_t* at = m_page_va.find(m.start_pfn + k)) m_thrash->on_migration(*at, Processor::Cpu, now);
       }
     migrate_device_finalize(m_sys, m);  // the device pages' last references go: page_free
   }

@@ -25,8 +25,7 @@ void GpuDriver::set_read_mostly(uint64_t start, uint64_t end, bool on) {
 }
 
 bool GpuDriver::in_vram(uint64_t va) const {
-  auto it = m_resident.lower_bound({va, 0});
-  return it != m_resident.end() && it->first == va;
+  return !(va & (kPageSize - 1)) && m_resident.contains(va >> kPageShift);
 }
 
 void GpuDriver::duplicate_run(uint64_t start, size_t n) {

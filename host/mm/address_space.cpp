@@ -77,22 +77,22 @@ Status AddressSpace::mmap_fixed(uint64_t addr, uint64_t len, uint32_t prot, VmaK
 // ---- page table -----------------------------------------------------------
 
 Pte AddressSpace::pte(uint64_t va) const {
-  auto it = m_ptes.find(va >> kPageShift);
-  return it == m_ptes.end() ? Pte{} : it->second;
+  const Pte* p = m_ptes.find(va >> kPageShift);
+  return p ? *p : Pte{};
 }
 
 void AddressSpace::set_pte(uint64_t va, const Pte& p) {
   va = page_down(va);
   const Pfn zero = m_sys.phys.zero_pfn();
-  auto it = m_ptes.find(va >> kPageShift);
-  if (it != m_ptes.end() && it->second.kind != PteKind::None && it->second.pfn != zero)
-    m_sys.rmap.remove(it->second.pfn, this, va);
+  const uint64_t vpn = va >> kPageShift;
+  const Pte* cur = m_ptes.find(vpn);
+  if (cur && cur->kind != PteKind::None && cur->pfn != zero) m_sys.rmap.remove(cur->pfn, this, va);
   if (p.kind == PteKind::None) {
-    if (it != m_ptes.end()) m_ptes.erase(it);
+    if (cur) m_ptes.erase(vpn);
     return;
   }
   if (p.pfn != zero) m_sys.rmap.add(p.pfn, this, va);
-  m_ptes[va >> kPageShift] = p;
+  m_ptes[vpn] = p;
 }
 
 void AddressSpace::release_page(const Pte& p) {
@@ -105,21 +105,20 @@ void AddressSpace::release_page(const Pte& p) {
 
 std::vector<std::pair<uint64_t, Pte>> AddressSpace::entries(uint64_t start, uint64_t end) const {
   std::vector<std::pair<uint64_t, Pte>> out;
-  for (auto it = m_ptes.lower_bound(start >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift);
-       ++it)
-    out.emplace_back(it->first << kPageShift, it->second);
+  m_ptes.for_each(start >> kPageShift, end >> kPageShift,
+                  [&](uint64_t vpn, const Pte& p) { out.emplace_back(vpn << kPageShift, p); });
   return out;
 }
 
 void AddressSpace::split_pmd(uint64_t va) {
   const uint64_t base = va & ~(kHugeSize - 1);
   bool any = false;
-  for (auto it = m_ptes.lower_bound(base >> kPageShift);
-       it != m_ptes.end() && it->first < ((base + kHugeSize) >> kPageShift); ++it)
-    if (it->second.pmd) {
-      it->second.pmd = false;
+  m_ptes.for_each(base >> kPageShift, (base + kHugeSize) >> kPageShift, [&](uint64_t, Pte& p) {
+    if (p.pmd) {
+      p.pmd = false;
       any = true;
     }
+  });
   if (any) ++s_thp_splits;
 }
 
@@ -158,8 +157,7 @@ bool AddressSpace::thp_eligible(const Vma& vma, uint64_t va) const {
   if (vma.kind != VmaKind::AnonPrivate || !(vma.thp || vma.hugetlb)) return false;
   const uint64_t base = va & ~(kHugeSize - 1);
   if (base < vma.start || base + kHugeSize > vma.end) return false;
-  auto it = m_ptes.lower_bound(base >> kPageShift);
-  return it == m_ptes.end() || it->first >= ((base + kHugeSize) >> kPageShift);
+  return !m_ptes.any_in(base >> kPageShift, (base + kHugeSize) >> kPageShift);
 }
 
 Status AddressSpace::fault_none(const Vma& vma, uint64_t va, bool write) {
@@ -413,16 +411,14 @@ Status AddressSpace::make_device_exclusive(uint64_t va, const void* owner, Pfn* 
 }
 
 void AddressSpace::mark_dirty(uint64_t start, uint64_t end) {
-  for (auto it = m_ptes.lower_bound(start >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift);
-       ++it) {
-    Pte& p = it->second;
-    if (p.kind == PteKind::None || p.pfn == m_sys.phys.zero_pfn()) continue;
+  m_ptes.for_each(start >> kPageShift, end >> kPageShift, [&](uint64_t vpn, Pte& p) {
+    if (p.kind == PteKind::None || p.pfn == m_sys.phys.zero_pfn()) return;
     p.dirty = true;
     p.lazyfree = false;
-    const uint64_t va = it->first << kPageShift;
+    const uint64_t va = vpn << kPageShift;
     const Vma* v = find_vma(va);
     if (v && v->shared() && v->file) v->file->mark_dirty(v->file_index(va));
-  }
+  });
 }
 
 }  // namespace hmmsim::host

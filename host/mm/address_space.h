@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/block_table.h"
 #include "host/common/status.h"
 #include "host/mm/device_pagemap.h"
 #include "host/mm/mem_file.h"
@@ -172,7 +173,7 @@ class AddressSpace {
 
   HostSystem& m_sys;
   std::map<uint64_t, Vma> m_vmas;  // by start
-  std::map<uint64_t, Pte> m_ptes;  // by virtual page number
+  common::BlockTable<Pte> m_ptes;  // by virtual page number
   MmuNotifierList m_notifiers;
   bool m_exited = false;
 };

@@ -11,8 +11,9 @@ std::unique_ptr<AddressSpace> AddressSpace::fork() {
   for (auto& [s, v] : m_vmas)
     if (!v.shared() && !entries(v.start, v.end).empty()) notify(v.start, v.end, NotifyEvent::ProtectionPage);
   child->m_vmas = m_vmas;  // files are shared through shared_ptr
-  for (auto& [vpn, p0] : std::map<uint64_t, Pte>(m_ptes)) {
-    const uint64_t va = vpn << kPageShift;
+  std::vector<std::pair<uint64_t, Pte>> all;  // a copy: the loop changes entries
+  m_ptes.for_each(0, m_ptes.kEnd, [&](uint64_t vpn, const Pte& p) { all.emplace_back(vpn << kPageShift, p); });
+  for (auto& [va, p0] : all) {
     const Vma* v = find_vma(va);
     Pte p = p0;
     if (p.kind == PteKind::Exclusive) {

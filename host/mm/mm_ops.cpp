@@ -7,17 +7,16 @@
 namespace hmmsim::host {
 
 void AddressSpace::zap(uint64_t start, uint64_t end) {
-  for (auto it = m_ptes.lower_bound(start >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift);) {
-    const uint64_t va = it->first << kPageShift;
-    const Pte p = it->second;
-    ++it;  // set_pte erases the current node
+  m_ptes.for_each(start >> kPageShift, end >> kPageShift, [&](uint64_t vpn, Pte& entry) {
+    const uint64_t va = vpn << kPageShift;
+    const Pte p = entry;  // set_pte erases the entry
     if (p.dirty) {
       const Vma* v = find_vma(va);
       if (v && v->shared() && v->file) v->file->mark_dirty(v->file_index(va));
     }
     set_pte(va, Pte{});
     release_page(p);
-  }
+  });
 }
 
 Status AddressSpace::munmap(uint64_t addr, uint64_t len) {
@@ -55,9 +54,8 @@ Status AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   split_vma_at(end);
   for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->first < end; ++it) it->second.prot = prot;
   if (!(prot & kProtWrite))
-    for (auto it = m_ptes.lower_bound(addr >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift);
-         ++it)
-      it->second.write = false;  // device-private entries become the read variant
+    m_ptes.for_each(addr >> kPageShift, end >> kPageShift,
+                    [](uint64_t, Pte& p) { p.write = false; });  // device-private entries become the read variant
   return Status::Ok;
 }
 
@@ -68,8 +66,9 @@ Status AddressSpace::write_protect(uint64_t addr, uint64_t len, const void* owne
   if (!v || end > v->end || v->shared() || v->hugetlb) return Status::Inval;
   if (split_pmds_across(addr, end) != Status::Ok) return Status::Inval;
   notify(addr, end, NotifyEvent::ProtectionPage, owner);
-  for (auto it = m_ptes.lower_bound(addr >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift); ++it)
-    if (it->second.kind == PteKind::Present) it->second.write = false;
+  m_ptes.for_each(addr >> kPageShift, end >> kPageShift, [](uint64_t, Pte& p) {
+    if (p.kind == PteKind::Present) p.write = false;
+  });
   return Status::Ok;
 }
 
@@ -173,14 +172,12 @@ Status AddressSpace::madvise(uint64_t addr, uint64_t len, Advice advice) {
       // MADV_FREE: private anonymous pages become clean and lazily freeable;
       // a later write (CPU, or a device through mark_dirty) keeps them.
       notify(addr, end, NotifyEvent::Clear);
-      for (auto it = m_ptes.lower_bound(addr >> kPageShift); it != m_ptes.end() && it->first < (end >> kPageShift);
-           ++it) {
-        Pte& p = it->second;
-        const Vma* v = find_vma(it->first << kPageShift);
-        if (!v || !v->anonymous() || p.kind != PteKind::Present || !p.anon) continue;
+      m_ptes.for_each(addr >> kPageShift, end >> kPageShift, [&](uint64_t vpn, Pte& p) {
+        const Vma* v = find_vma(vpn << kPageShift);
+        if (!v || !v->anonymous() || p.kind != PteKind::Present || !p.anon) return;
         p.dirty = false;
         p.lazyfree = true;
-      }
+      });
       return Status::Ok;
     }
   }
@@ -189,9 +186,10 @@ Status AddressSpace::madvise(uint64_t addr, uint64_t len, Advice advice) {
 
 uint64_t AddressSpace::reclaim() {
   std::vector<uint64_t> victims;
-  for (auto& [vpn, p] : m_ptes)
+  m_ptes.for_each(0, m_ptes.kEnd, [&](uint64_t vpn, const Pte& p) {
     if (p.kind == PteKind::Present && p.lazyfree && !p.dirty && m_sys.phys.refcount(p.pfn) == 1)
       victims.push_back(vpn << kPageShift);
+  });
   for (uint64_t va : victims) {
     if (pte(va).pmd) {
       const uint64_t base = va & ~(kHugeSize - 1);
