@@ -18,10 +18,22 @@ constexpr double kHorizonNs = 2000;
 // of order, and bound every scan.
 MshrFile::MshrFile(uint32_t capacity) : m_cap(capacity), m_keep(std::max<size_t>(4 * size_t(capacity), 32)) {}
 
+// Only entries ready after t can be in flight at t: the tail of the
+// by-ready order, usually a few of the remembered ones. Of several that
+// cover va, the oldest (lowest id) answers, as a scan in allocation order would.
 double MshrFile::pending_slow(uint64_t va, double t) const {
-  for (size_t i = m_head; i < m_start.size(); ++i)
-    if (va - m_va[i] < m_bytes[i] && m_start[i] <= t && t < m_ready[i]) return m_ready[i];
-  return -1.0;
+  uint64_t best = UINT64_MAX;
+  double ready = -1.0;
+  for (auto it = std::upper_bound(m_by_ready.begin(), m_by_ready.end(), Key{t, UINT64_MAX}); it != m_by_ready.end();
+       ++it) {
+    if (it->id >= best) continue;
+    const size_t i = index_of(it->id);
+    if (va - m_va[i] < m_bytes[i] && m_start[i] <= t) {
+      best = it->id;
+      ready = m_ready[i];
+    }
+  }
+  return ready;
 }
 
 void MshrFile::insert(std::vector<Key>& v, Key k) { v.insert(std::upper_bound(v.begin(), v.end(), k), k); }
@@ -56,6 +68,43 @@ uint32_t MshrFile::busy_at(double t, double& first_free) const {
   return busy;
 }
 
+// The definition: while every entry is busy, wait for the first of them to
+// free (an unfinished chain never blocks itself: it has no time to wait for).
+double MshrFile::stall_by_steps(double t) const {
+  while (t < m_max_ready) {
+    double first_free;
+    const uint32_t busy = busy_at(t, first_free);
+    if (busy < m_cap || first_free == kBusy) break;
+    t = first_free;
+  }
+  return t;
+}
+
+// The same answer in one pass over the ready times after t. The busy count
+// only falls at a ready time; visiting ready times of entries that had not
+// started (which the steps skip) changes nothing: every entry busy at the
+// step's start is still busy there, so the count is still full.
+double MshrFile::stall_by_sweep(double t) const {
+  const Key at{t, UINT64_MAX};
+  size_t started = size_t(std::upper_bound(m_by_start.begin(), m_by_start.end(), at) - m_by_start.begin());
+  size_t freed = size_t(std::upper_bound(m_by_ready.begin(), m_by_ready.end(), at) - m_by_ready.begin());
+  for (;;) {
+    const size_t busy = started - freed;
+    if (busy < m_cap) break;
+    // Busy entries that will never free on their own (unfinished chains, at
+    // the tail of the ready order): if they are all there is, nothing frees.
+    size_t unfinished = 0;
+    for (size_t k = m_by_ready.size(); k > freed && m_by_ready[k - 1].v == kBusy; --k)
+      unfinished += m_start[index_of(m_by_ready[k - 1].id)] <= t;
+    if (busy <= unfinished) break;
+    t = m_by_ready[freed].v;
+    while (freed < m_by_ready.size() && m_by_ready[freed].v <= t) ++freed;
+    while (started < m_by_start.size() && m_by_start[started].v <= t) ++started;
+    if (t >= m_max_ready) break;
+  }
+  return t;
+}
+
 uint64_t MshrFile::allocate(uint64_t va, double& t) {
   // Forget from the oldest end: long freed, or too many (never an
   // unfinished entry: at most one per file, the chain being resolved now).
@@ -73,15 +122,13 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
     m_head = 0;
   }
   // When every known fill has landed nothing can be busy: skip the count.
-  bool stalled = false;
-  while (t < m_max_ready) {
-    double first_free;
-    const uint32_t busy = busy_at(t, first_free);
-    if (busy < m_cap || first_free == kBusy) break;  // (an unfinished chain never blocks itself)
-    s_stalls += !stalled;  // a miss counts once, however many fills it waits through
-    stalled = true;
-    s_stall_ns += first_free - t;
-    t = first_free;
+  if (t < m_max_ready) {
+    const double t0 = t;
+    t = m_inverted ? stall_by_steps(t) : stall_by_sweep(t);
+    if (t != t0) {
+      ++s_stalls;  // a miss counts once, however many fills it waits through
+      s_stall_ns += t - t0;
+    }
   }
   ++s_allocations;
   const uint64_t id = m_base + (m_start.size() - m_head);

@@ -55,6 +55,9 @@ class MshrFile {
   static void insert(std::vector<Key>& v, Key k);
   static void erase(std::vector<Key>& v, Key k);
   uint32_t busy_at(double t, double& first_free) const;
+  // The time a miss arriving at t gets an entry.
+  double stall_by_steps(double t) const;
+  double stall_by_sweep(double t) const;
 };
 
 // Lookups per cycle of a shared structure, counted per cycle so that
