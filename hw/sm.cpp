@@ -20,6 +20,8 @@ Sm::Sm(sc_core::sc_module_name name, unsigned id, const SmSpec& spec, Gmmu& gmmu
       m_ctas(spec.max_ctas),
       m_free_warps(spec.max_warps),
       m_free_ctas(spec.max_ctas) {
+  if (spec.max_warps > (1u << ReadyEntry::kSlotBits))
+    throw std::invalid_argument("Sm: max_warps above " + std::to_string(1u << ReadyEntry::kSlotBits));
   SC_HAS_PROCESS(Sm);
   SC_THREAD(run);
 }
@@ -86,7 +88,7 @@ void Sm::start_cta(CtaWork&& cta, const sc_time& at) {
 }
 
 void Sm::make_ready(unsigned slot) {
-  m_ready.push_back({m_warps[slot].ready_at.value(), slot});
+  m_ready.push_back(ReadyEntry(m_warps[slot].ready_at.value(), slot));
   std::push_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
 }
 
@@ -110,9 +112,9 @@ void Sm::sift_down(size_t i) {
 // Keys are unique (slot breaks ties), so the order of picks is the same
 // whatever the heap's shape.
 void Sm::requeue_picked(unsigned wid) {
-  if (m_ready[0].slot == wid) {
+  if (m_ready[0].slot() == wid) {
     if (m_requeue) {
-      m_ready[0].at = m_warps[wid].ready_at.value();
+      m_ready[0] = ReadyEntry(m_warps[wid].ready_at.value(), wid);
     } else {
       m_ready[0] = m_ready.back();
       m_ready.pop_back();
@@ -123,7 +125,7 @@ void Sm::requeue_picked(unsigned wid) {
   }
   // Displaced (rare): take its entry out, rebuild, push it again if it has work.
   size_t i = 0;
-  while (m_ready[i].slot != wid) ++i;
+  while (m_ready[i].slot() != wid) ++i;
   m_ready[i] = m_ready.back();
   m_ready.pop_back();
   std::make_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
@@ -243,21 +245,21 @@ void Sm::run_kernel() {
       if (!m_waiting) break;  // nothing resident can ever run again
       m_qk.sync();            // every warp waits on a fault: sleep until a replay
       sc_core::wait(m_gmmu.replay_event());
+      m_qk.after_wait();
       continue;
     }
     // The ready warp that can issue earliest (ties: lowest slot). Its entry
     // stays at the root while it executes and is updated in place after.
-    const unsigned wid = m_ready.front().slot;
+    const unsigned wid = m_ready.front().slot();
     m_requeue = false;
     Warp* pick = &m_warps[wid];
-    const sc_time now = m_qk.get_current_time();
-    if (pick->ready_at > now) m_qk.set(pick->ready_at - sc_core::sc_time_stamp());
-    if (m_qk.need_sync()) m_qk.sync();
-    const sc_time issue = m_qk.get_current_time();
+    if (pick->ready_at > m_qk.now()) m_qk.set_until(pick->ready_at);
+    if (m_qk.due()) m_qk.sync();
+    const sc_time issue = m_qk.now();
     execute(*pick, wid, issue);
     requeue_picked(wid);
     // The SM can issue again after its issue slot, whatever the warp waits on.
-    m_qk.set(issue + m_spec.issue_cycles * m_cycle - sc_core::sc_time_stamp());
+    m_qk.set_until(issue + m_spec.issue_cycles * m_cycle);
   }
   // A run stopped on bad input leaves warps mid-stream: drop them.
   for (Warp& w : m_warps) {

@@ -6,6 +6,7 @@
 // Loads do not block the warp: a register scoreboard makes only the
 // instructions that use a loaded value wait for it. A warp stalls on its
 // own fault while the others keep issuing (latency hiding).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@
 #include "hw/gmmu/gmmu.h"
 #include "hw/kernel/coalescer.h"
 #include "hw/kernel/kernel_source.h"
+#include "hw/sm_quantum_keeper.h"
 
 namespace hmmsim::hw {
 
@@ -124,10 +126,17 @@ class Sm : public sc_core::sc_module {
   std::vector<unsigned> m_resident;  // slots holding a warp, ascending (replay wake-ups scan these)
   // Ready warps as a min-heap on (ready_at, slot): the scheduler's pick,
   // the earliest issue and ties to the lowest slot, in O(log warps).
+  // (ready time, slot) packed in one word, so that a heap comparison is one
+  // integer compare: slots take the low 10 bits (gpu.sm.max_warps <= 1024),
+  // ready times in ps the rest, exact up to 2^54 ps (5 hours beyond
+  // run.max_sim_time's bound of 10^4 s; later times saturate).
   struct ReadyEntry {
-    uint64_t at;  // ready_at in SystemC time units
-    unsigned slot;
-    bool operator>(const ReadyEntry& o) const { return at != o.at ? at > o.at : slot > o.slot; }
+    static constexpr unsigned kSlotBits = 10;
+    static constexpr uint64_t kMaxAt = (uint64_t(1) << (64 - kSlotBits)) - 1;
+    uint64_t key;
+    ReadyEntry(uint64_t at, unsigned s) : key((std::min(at, kMaxAt) << kSlotBits) | s) {}
+    unsigned slot() const { return unsigned(key & ((1u << kSlotBits) - 1)); }
+    bool operator>(const ReadyEntry& o) const { return key > o.key; }
   };
   std::vector<ReadyEntry> m_ready;
   unsigned m_waiting = 0;  // resident warps waiting for a replay
@@ -143,7 +152,7 @@ class Sm : public sc_core::sc_module {
   bool m_supply_done = false, m_stopped = false;
   IAccessObserver* m_observer = nullptr;
   AccessCounters* m_counters = nullptr;
-  tlm_utils::tlm_quantumkeeper m_qk;
+  SmQuantumKeeper m_qk;
   sc_core::sc_event m_launch_ev, m_done_ev;
   bool m_busy = false;
   sc_core::sc_time m_finish;

@@ -31,7 +31,7 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
       ++c.tlb_misses;
     if (r.outcome == Gmmu::Outcome::Faulted) {
       w.fault_pages[nfault++] = m_co.pages[p];
-      fault_at = std::max(fault_at, sc_core::sc_time_stamp() + d);
+      fault_at = std::max(fault_at, m_qk.stamp() + d);
       continue;
     }
     m_trans[p] = r.t;
@@ -53,7 +53,7 @@ bool Sm::execute_global(Warp& w, unsigned wid, const sc_time& issue, sc_time& do
   for (unsigned i = 0; i < m_co.nlines; ++i) {
     const CoalescedLine& l = m_co.lines[i];
     sc_time d = m_trans_at[l.page];
-    if (access_line(wid, in, l, m_trans[l.page], d)) done = std::max(done, sc_core::sc_time_stamp() + d);
+    if (access_line(wid, in, l, m_trans[l.page], d)) done = std::max(done, m_qk.stamp() + d);
   }
   ++(in.cls == InstrClass::Load ? c.loads : in.cls == InstrClass::Store ? c.stores : c.atomics);
   c.lanes += m_co.active_lanes;

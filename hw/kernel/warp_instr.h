@@ -3,6 +3,7 @@
 // synthetic kernel, an Accel-Sim or NVBit trace, hmmsim's own format).
 // Plain C++: trace readers and generators build these without SystemC.
 #include <cstdint>
+#include <type_traits>
 
 namespace hmmsim::hw {
 
@@ -47,5 +48,8 @@ struct WarpInstr {
   bool is_global() const { return is_memory() && space == MemSpace::Global; }
   bool writes_memory() const { return cls == InstrClass::Store || cls == InstrClass::Atomic; }
 };
+// Decoders reset everything before `addr` by copying bytes and leave the
+// inactive lanes as they were: keep `addr` last and the type plain.
+static_assert(std::is_trivially_copyable_v<WarpInstr> && std::is_standard_layout_v<WarpInstr>);
 
 }  // namespace hmmsim::hw

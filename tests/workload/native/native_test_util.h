@@ -52,13 +52,15 @@ inline bool same_instr(const hw::WarpInstr& a, const hw::WarpInstr& b) {
     if (a.dst[i] != b.dst[i]) return false;
   for (unsigned i = 0; i < hw::kMaxSrc; ++i)
     if (a.src[i] != b.src[i]) return false;
-  for (unsigned i = 0; i < hw::kWarpSize; ++i)
-    if (a.addr[i] != b.addr[i]) return false;
+  // Only the active lanes of a memory instruction carry addresses (the
+  // native reader leaves the others as they were).
+  if (a.is_memory())
+    for (unsigned i = 0; i < hw::kWarpSize; ++i)
+      if ((a.mask >> i & 1) && a.addr[i] != b.addr[i]) return false;
   return true;
 }
 
-// A memory instruction whose active lanes access base + lane * stride
-// (inactive lanes stay 0, as the reader returns them).
+// A memory instruction whose active lanes access base + lane * stride.
 inline hw::WarpInstr mem_instr(hw::InstrClass cls, hw::MemSpace space, uint8_t width, uint32_t mask,
                                uint64_t base, int64_t stride, uint32_t pc, uint16_t op) {
   hw::WarpInstr in;
