@@ -3,7 +3,9 @@
 // the simulation context's resolution on every call (a few percent of a
 // streaming run); at the kernel's default 1 ps resolution, which hmmsim
 // never changes, its value is ns * 1000 + 0.5 rounded toward zero, and so
-// is this one's (tests/hw/test_sim_time.cpp compares the two).
+// is this one's (tests/hw/test_sim_time.cpp compares the two). ns_of is
+// t.to_seconds() * 1e9 to the last bit, without the library call:
+// to_seconds() is value * resolution in fs * 1e-15, in that order.
 #include <systemc>
 
 namespace hmmsim::hw {
@@ -11,5 +13,7 @@ namespace hmmsim::hw {
 inline sc_core::sc_time sc_time_of_ns(double ns) {
   return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(static_cast<sc_dt::int64>(ns * 1000.0 + 0.5)));
 }
+
+inline double ns_of(const sc_core::sc_time& t) { return double(t.value()) * 1000.0 * 1e-15 * 1e9; }
 
 }  // namespace hmmsim::hw

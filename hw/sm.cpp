@@ -92,16 +92,25 @@ void Sm::make_ready(unsigned slot) {
   std::push_heap(m_ready.begin(), m_ready.end(), std::greater<ReadyEntry>());
 }
 
+// Floyd's variant: the hole goes down to a leaf along the earlier children
+// (a select, no compare with the moved entry), then the entry climbs back.
+// The picked warp's next ready time is usually among the latest, so it
+// climbs little, and the data-dependent branch of the plain sift that
+// mispredicted on every level is gone.
 void Sm::sift_down(size_t i) {
   const size_t n = m_ready.size();
   const ReadyEntry e = m_ready[i];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && m_ready[c] > m_ready[c + 1]) ++c;
-    if (!(e > m_ready[c])) break;
+  const size_t top = i;
+  for (size_t c = 2 * i + 1; c < n; c = 2 * i + 1) {
+    if (c + 1 < n) c += m_ready[c + 1].key < m_ready[c].key;
     m_ready[i] = m_ready[c];
     i = c;
+  }
+  while (i > top) {
+    const size_t p = (i - 1) / 2;
+    if (!(m_ready[p] > e)) break;
+    m_ready[i] = m_ready[p];
+    i = p;
   }
   m_ready[i] = e;
 }

@@ -57,7 +57,7 @@ void Vram::transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay, bool 
     t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  const double arrive = (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9;
+  const double arrive = ns_of(sc_core::sc_time_stamp() + delay);
   // Long transfers spread over the interleaved channels: the last part decides.
   const double done = m_core.access(pa, len, arrive, !t.is_read());
   if (t.is_read()) {

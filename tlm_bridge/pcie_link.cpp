@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "hw/sim_time.h"
+
 namespace hmmsim::bridge {
 
 using sc_core::sc_time;
@@ -61,8 +63,8 @@ void PcieLink::forward(bool downstream, tlm::tlm_generic_payload& t, sc_time& de
   Dir& req = downstream ? m_down : m_up;
   Dir& cpl = downstream ? m_up : m_down;
   auto& out = downstream ? down_initiator : up_initiator;
-  const double now = sc_core::sc_time_stamp().to_seconds() * 1e9;
-  const double at = now + delay.to_seconds() * 1e9;
+  const double now = hw::ns_of(sc_core::sc_time_stamp());
+  const double at = now + hw::ns_of(delay);
   const uint64_t addr = t.get_address(), len = t.get_data_length();
   if (t.is_write()) {
     const double arrive =
@@ -78,7 +80,7 @@ void PcieLink::forward(bool downstream, tlm::tlm_generic_payload& t, sc_time& de
       send(req, at, 0, tlp_count(addr, len, m_spec.mrrs), m_spec.tlp_overhead(TlpKind::MemRead), "read request");
   sc_time d(arrive - now, SC_NS);
   out->b_transport(t, d);
-  const double served = now + d.to_seconds() * 1e9;
+  const double served = now + hw::ns_of(d);
   const double done = send(cpl, served, len, tlp_count(addr, len, m_spec.completion_bytes()),
                            m_spec.tlp_overhead(TlpKind::Completion), "read completion");
   delay = sc_time(done - now, SC_NS);

@@ -1,6 +1,7 @@
 #include "tlm_bridge/root_complex.h"
 
 #include "common/byte_runs.h"
+#include "hw/sim_time.h"
 
 #include <algorithm>
 #include <cstring>
@@ -67,7 +68,7 @@ void RootComplex::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   }
   (t.is_read() ? s_reads : s_writes) += 1;
   s_bytes += t.get_data_length();
-  const double at = (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9;
+  const double at = hw::ns_of(sc_core::sc_time_stamp() + delay);
   const double start = std::max(at, m_busy_until);
   m_busy_until = start + t.get_data_length() / m_spec.dram_gbps;
   delay += sc_time(m_busy_until + m_spec.dram_ns - at, SC_NS);

@@ -7,6 +7,7 @@
 
 #include "hw/sim_time.h"
 
+using hmmsim::hw::ns_of;
 using hmmsim::hw::sc_time_of_ns;
 using sc_core::sc_time;
 
@@ -18,4 +19,14 @@ TEST(SimTime, EqualsTheSystemCConstructor) {
   for (int i = 0; i < 200000; ++i) v.push_back(i % 2 ? small(rng) : large(rng));
   for (int i = 0; i < 20000; ++i) v.push_back(double(i) / 2000.0);  // every half ps up to 10 ns
   for (double ns : v) ASSERT_EQ(sc_time_of_ns(ns).value(), sc_time(ns, sc_core::SC_NS).value()) << ns;
+}
+
+TEST(SimTime, NsOfEqualsToSecondsTimesAThousandMillion) {
+  std::mt19937_64 rng(11);
+  std::vector<uint64_t> ps = {0, 1, 2, 999, 1000, 1001, 123456789, uint64_t(1) << 40, uint64_t(1e16)};
+  for (int i = 0; i < 200000; ++i) ps.push_back(rng() >> (i % 40 + 10));  // from hours down to a few ps
+  for (uint64_t v : ps) {
+    const sc_time t = sc_time::from_value(v);
+    ASSERT_EQ(ns_of(t), t.to_seconds() * 1e9) << v;
+  }
 }
