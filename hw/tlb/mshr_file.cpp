@@ -36,11 +36,30 @@ double MshrFile::pending_slow(uint64_t va, double t) const {
   return ready;
 }
 
-void MshrFile::insert(std::vector<Key>& v, Key k) { v.insert(std::upper_bound(v.begin(), v.end(), k), k); }
+void MshrFile::SortedKeys::insert(Key k) {
+  const size_t at = size_t(std::upper_bound(begin(), end(), k) - begin());
+  if (m_off > 0 && at < size() - at) {  // the front part moves down into the free slots
+    --m_off;
+    std::copy(m_v.begin() + long(m_off) + 1, m_v.begin() + long(m_off + at) + 1, m_v.begin() + long(m_off));
+    m_v[m_off + at] = k;
+    return;
+  }
+  m_v.insert(m_v.begin() + long(m_off + at), k);
+}
 
-void MshrFile::erase(std::vector<Key>& v, Key k) {
-  const auto it = std::lower_bound(v.begin(), v.end(), k);
-  if (it != v.end() && it->id == k.id) v.erase(it);
+void MshrFile::SortedKeys::erase(Key k) {
+  const size_t at = size_t(std::lower_bound(begin(), end(), k) - begin());
+  if (at == size() || m_v[m_off + at].id != k.id) return;
+  if (at < size() - at) {  // the front part moves up, leaving a free slot
+    std::copy_backward(m_v.begin() + long(m_off), m_v.begin() + long(m_off + at), m_v.begin() + long(m_off + at) + 1);
+    ++m_off;
+    if (m_off > 64 && m_off > size()) {  // give the free slots back now and then
+      m_v.erase(m_v.begin(), m_v.begin() + long(m_off));
+      m_off = 0;
+    }
+    return;
+  }
+  m_v.erase(m_v.begin() + long(m_off + at));
 }
 
 // Entries busy at t (start <= t < ready) and the first of them to free.
@@ -110,8 +129,8 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
   // unfinished entry: at most one per file, the chain being resolved now).
   while (m_head < m_start.size() && m_ready[m_head] != kBusy &&
          (m_ready[m_head] < t - kHorizonNs || m_start.size() - m_head >= m_keep)) {
-    erase(m_by_start, {m_start[m_head], m_base});
-    erase(m_by_ready, {m_ready[m_head], m_base});
+    m_by_start.erase({m_start[m_head], m_base});
+    m_by_ready.erase({m_ready[m_head], m_base});
     m_inverted -= m_ready[m_head] < m_start[m_head];
     ++m_head;
     ++m_base;
@@ -136,15 +155,15 @@ uint64_t MshrFile::allocate(uint64_t va, double& t) {
   m_bytes.push_back(4096);
   m_start.push_back(t);
   m_ready.push_back(kBusy);
-  insert(m_by_start, {t, id});
-  insert(m_by_ready, {kBusy, id});
+  m_by_start.insert({t, id});
+  m_by_ready.insert({kBusy, id});
   return id;
 }
 
 void MshrFile::complete(uint64_t id, uint64_t base, unsigned shift, double ready) {
   const size_t i = index_of(id);
-  erase(m_by_ready, {m_ready[i], id});
-  insert(m_by_ready, {ready, id});
+  m_by_ready.erase({m_ready[i], id});
+  m_by_ready.insert({ready, id});
   m_inverted += ready < m_start[i];
   m_va[i] = base;
   m_bytes[i] = 1ull << shift;

@@ -49,11 +49,25 @@ class MshrFile {
     uint64_t id;
     bool operator<(const Key& o) const { return v != o.v ? v < o.v : id < o.id; }
   };
-  std::vector<Key> m_by_start, m_by_ready;
+  // A sorted array that inserts and erases by moving the shorter side:
+  // fills are forgotten from the old end and arrive at the new end, so
+  // neither shifts the whole array (a free slot run is kept at the front).
+  class SortedKeys {
+   public:
+    const Key* begin() const { return m_v.data() + m_off; }
+    const Key* end() const { return m_v.data() + m_v.size(); }
+    size_t size() const { return m_v.size() - m_off; }
+    const Key& operator[](size_t i) const { return m_v[m_off + i]; }
+    void insert(Key k);
+    void erase(Key k);
+
+   private:
+    std::vector<Key> m_v;
+    size_t m_off = 0;
+  };
+  SortedKeys m_by_start, m_by_ready;
   uint64_t m_inverted = 0;  // remembered entries ready before they start (then: scan)
   size_t index_of(uint64_t id) const { return m_head + size_t(id - m_base); }
-  static void insert(std::vector<Key>& v, Key k);
-  static void erase(std::vector<Key>& v, Key k);
   uint32_t busy_at(double t, double& first_free) const;
   // The time a miss arriving at t gets an entry.
   double stall_by_steps(double t) const;
