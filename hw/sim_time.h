@@ -10,8 +10,11 @@
 
 namespace hmmsim::hw {
 
+// (From one picosecond scaled: sc_time's operator*= is inline and rounds
+// 1 * x + 0.5 toward zero, where from_value is a library call.)
 inline sc_core::sc_time sc_time_of_ns(double ns) {
-  return sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(static_cast<sc_dt::int64>(ns * 1000.0 + 0.5)));
+  static const sc_core::sc_time one_ps = sc_core::sc_time::from_value(1);
+  return one_ps * (ns * 1000.0);
 }
 
 inline double ns_of(const sc_core::sc_time& t) { return double(t.value()) * 1000.0 * 1e-15 * 1e9; }

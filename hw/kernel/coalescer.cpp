@@ -36,10 +36,10 @@ CoalescedLine& line_for(Coalesced& c, uint64_t line, bool with_enables) {
 // searching.
 bool contiguous(const WarpInstr& in) {
   if (in.mask != ~0u) return false;
-  const uint64_t a0 = in.addr[0];
-  for (unsigned l = 1; l < kWarpSize; ++l)
-    if (in.addr[l] != a0 + uint64_t(l) * in.width) return false;
-  return true;
+  // No early exit: one OR of differences over a running sum vectorizes.
+  uint64_t want = in.addr[0], diff = 0;
+  for (unsigned l = 1; l < kWarpSize; ++l) diff |= in.addr[l] ^ (want += in.width);
+  return diff == 0;
 }
 
 uint8_t sector_bits(uint64_t off, uint64_t n) {

@@ -341,7 +341,8 @@ void decode_instr(WarpCodec& st, ByteCursor& c, size_t opcodes, hw::WarpInstr& o
       if (common::popcount32(out.mask) < 2) c.fail(at, "uniform address stride with fewer than 2 active lanes");
       uint64_t stride = static_cast<uint64_t>(unzigzag(c.varint("address stride")));
       if (out.mask == 0xFFFFFFFFu) {
-        for (unsigned l = 1; l < hw::kWarpSize; ++l) out.addr[l] = out.addr[0] + l * stride;
+        uint64_t a = out.addr[0];  // a running sum (the same modulo 2^64): vectorizes
+        for (unsigned l = 1; l < hw::kWarpSize; ++l) out.addr[l] = a += stride;
       } else {
         for (unsigned l = l0 + 1; l < hw::kWarpSize; ++l)
           if (out.mask >> l & 1) out.addr[l] = out.addr[l0] + static_cast<uint64_t>(l - l0) * stride;
