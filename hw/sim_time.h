@@ -6,6 +6,8 @@
 // is this one's (tests/hw/test_sim_time.cpp compares the two). ns_of is
 // t.to_seconds() * 1e9 to the last bit, without the library call:
 // to_seconds() is value * resolution in fs * 1e-15, in that order.
+#include <cstdint>
+
 #include <systemc>
 
 namespace hmmsim::hw {
@@ -15,6 +17,24 @@ namespace hmmsim::hw {
 inline sc_core::sc_time sc_time_of_ns(double ns) {
   static const sc_core::sc_time one_ps = sc_core::sc_time::from_value(1);
   return one_ps * (ns * 1000.0);
+}
+
+// std::llround (half away from zero), inline: x - trunc(x) is exact, so
+// the comparison with one half decides as llround does. For |x| < 2^63.
+inline int64_t llround_exact(double x) {
+  int64_t i = static_cast<int64_t>(x);
+  const double frac = x - static_cast<double>(i);
+  if (frac >= 0.5) ++i;
+  if (frac <= -0.5) --i;
+  return i;
+}
+
+// sc_time::from_value(ps) without the library call where the scaling is
+// exact: below 2^52 ps (75 minutes of simulated time), where adding the
+// operator's half stays exact.
+inline sc_core::sc_time sc_time_of_ps(uint64_t ps) {
+  static const sc_core::sc_time one_ps = sc_core::sc_time::from_value(1);
+  return ps < (uint64_t(1) << 52) ? one_ps * static_cast<double>(ps) : sc_core::sc_time::from_value(ps);
 }
 
 inline double ns_of(const sc_core::sc_time& t) { return double(t.value()) * 1000.0 * 1e-15 * 1e9; }

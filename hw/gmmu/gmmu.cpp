@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "hw/sim_time.h"
 #include "hwref/gpu_regs.h"
 #include "hwref/page_table_format.h"
 
@@ -12,8 +13,8 @@ using sc_core::sc_time;
 using sc_core::SC_NS;
 
 namespace {
-double ns_of(const sc_time& t) { return static_cast<double>(t.value()) * 1e-3; }  // resolution: 1 ps
-sc_time time_of_ns(double ns) { return sc_time::from_value(static_cast<uint64_t>(std::llround(ns * 1e3))); }
+double ns_at(const sc_time& t) { return static_cast<double>(t.value()) * 1e-3; }  // resolution: 1 ps
+sc_time time_of_ns(double ns) { return sc_time_of_ps(static_cast<uint64_t>(llround_exact(ns * 1e3))); }
 }  // namespace
 
 std::optional<common::SpecError> GmmuSpec::validate() const {
@@ -44,12 +45,12 @@ bool Gmmu::read(uint64_t pa, void* dst, unsigned len, double& t) {
   const sc_time now = sc_core::sc_time_stamp();
   sc_time delay = time_of_ns(t) - now;
   vram_socket->b_transport(p, delay);
-  t = ns_of(now + delay);
+  t = ns_at(now + delay);
   return p.is_response_ok();
 }
 
 Gmmu::Result Gmmu::translate(unsigned utlb, uint64_t va, Access a, sc_time& delay, unsigned order) {
-  const double t0 = ns_of(sc_core::sc_time_stamp() + delay);
+  const double t0 = ns_at(sc_core::sc_time_stamp() + delay);
   const double start = t0 + (order / m_path.l1_lookups_per_cycle()) * m_cycle_ns;
   const XlateResult r = m_path.translate(utlb, va, a, start);
   delay += time_of_ns(r.done - t0);
@@ -83,7 +84,7 @@ void Gmmu::raise_fault(unsigned utlb, uint64_t page, Access a, hwref::FaultType 
     return;
   }
   if (m_dropped[utlb].erase(page)) ++s_faults_reraised;
-  const double written = ns_of(sc_core::sc_time_stamp() + delay);
+  const double written = ns_at(sc_core::sc_time_stamp() + delay);
   ++s_faults;
   pend.emplace(page, Pending{written, s_faults});
   ++s_faults_by_type[std::min<unsigned>(static_cast<unsigned>(type), 3)];
@@ -181,7 +182,7 @@ void Gmmu::replay(uint32_t utlb, const sc_time& delay) {
     if (utlb != kAllUtlbs && u != utlb) continue;
     ++m_replay_gen[u];
     for (const auto& [page, p] : m_pending[u]) {
-      s_fault_latency_ns.add(ns_of(at) - p.written);
+      s_fault_latency_ns.add(ns_at(at) - p.written);
       if (m_trace) m_trace->flow_in(slice, p.flow);
     }
     m_pending[u].clear();

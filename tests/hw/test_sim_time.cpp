@@ -3,11 +3,14 @@
 // fractions of a ns to seconds, and values that end in half a ps).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "hw/sim_time.h"
 
+using hmmsim::hw::llround_exact;
 using hmmsim::hw::ns_of;
+using hmmsim::hw::sc_time_of_ps;
 using hmmsim::hw::sc_time_of_ns;
 using sc_core::sc_time;
 
@@ -29,4 +32,22 @@ TEST(SimTime, NsOfEqualsToSecondsTimesAThousandMillion) {
     const sc_time t = sc_time::from_value(v);
     ASSERT_EQ(ns_of(t), t.to_seconds() * 1e9) << v;
   }
+}
+
+TEST(SimTime, LlroundExactEqualsLlround) {
+  std::vector<double> v = {0.0, 0.5, 1.5, 2.5, -0.5, -1.5, 0.49999999999999994, -0.49999999999999994,
+                           4503599627370495.5, 4503599627370497.0, 1e15 + 0.5, -1e15 - 0.5};
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> wide(-1e12, 1e12), small(-3.0, 3.0);
+  for (int i = 0; i < 200000; ++i) v.push_back(i % 2 ? wide(rng) : small(rng));
+  for (int i = -4000; i <= 4000; ++i) v.push_back(double(i) / 8.0);  // every eighth: halves included
+  for (double x : v) ASSERT_EQ(llround_exact(x), std::llround(x)) << x;
+}
+
+TEST(SimTime, ScTimeOfPsEqualsFromValue) {
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> ps = {0, 1, (uint64_t(1) << 52) - 1, uint64_t(1) << 52, (uint64_t(1) << 53) - 1,
+                              uint64_t(1) << 53, (uint64_t(1) << 53) + 1, uint64_t(1e16) + 1};
+  for (int i = 0; i < 200000; ++i) ps.push_back(rng() >> (i % 50 + 8));
+  for (uint64_t v : ps) ASSERT_EQ(sc_time_of_ps(v).value(), sc_time::from_value(v).value()) << v;
 }
