@@ -1,6 +1,6 @@
 #include "sim/timeseries.h"
 
-#include <cstdio>
+#include "sim/csv_number.h"
 
 namespace hmmsim::sim {
 
@@ -62,15 +62,13 @@ std::string TimeSeries::csv(double now_ns) {
   std::string out = "time_us";
   for (const Column& c : m_cols) out += "," + c.name;
   out += "\n";
-  char buf[64];
   for (const auto& r : m_rows) {
-    std::snprintf(buf, sizeof buf, "%.3f", r[0] / 1000.0);
-    out += buf;
+    append_number(out, r[0] / 1000.0, std::chars_format::fixed, 3);
     for (size_t c = 1; c < r.size(); ++c) {
-      std::snprintf(buf, sizeof buf, ",%.12g", r[c]);
-      out += buf;
+      out += ',';
+      append_number(out, r[c], std::chars_format::general, 12);
     }
-    out += "\n";
+    out += '\n';
   }
   return out;
 }
