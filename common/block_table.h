@@ -83,7 +83,8 @@ class BlockTable {
   bool any_in(uint64_t lo, uint64_t hi) const { return lo < hi && next(lo, hi) < hi; }
 
   // Calls f(i, T&) for every set entry in [lo, hi), in index order. `f` may
-  // set and erase entries: each step looks the next one up afresh.
+  // set and erase entries: each step looks the next one up afresh, so an
+  // entry `f` sets ahead of the walk is visited too.
   template <class F>
   void for_each(uint64_t lo, uint64_t hi, F&& f) {
     for (uint64_t i = next(lo, hi); i < hi; i = i + 1 == 0 ? hi : next(i + 1, hi)) {

@@ -20,7 +20,8 @@ inline sc_core::sc_time sc_time_of_ns(double ns) {
 }
 
 // std::llround (half away from zero), inline: x - trunc(x) is exact, so
-// the comparison with one half decides as llround does. For |x| < 2^63.
+// the comparison with one half decides as llround does. For finite x with
+// |x| < 2^63 (beyond, the cast is undefined where llround's result is unspecified).
 inline int64_t llround_exact(double x) {
   int64_t i = static_cast<int64_t>(x);
   const double frac = x - static_cast<double>(i);

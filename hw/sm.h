@@ -128,8 +128,8 @@ class Sm : public sc_core::sc_module {
   // the earliest issue and ties to the lowest slot, in O(log warps).
   // (ready time, slot) packed in one word, so that a heap comparison is one
   // integer compare: slots take the low 10 bits (gpu.sm.max_warps <= 1024),
-  // ready times in ps the rest, exact up to 2^54 ps (5 hours beyond
-  // run.max_sim_time's bound of 10^4 s; later times saturate).
+  // ready times in ps the rest, exact up to 2^54 ps (5 hours; run.max_sim_time
+  // is at most 10^4 s, under 3 hours); later times would saturate.
   struct ReadyEntry {
     static constexpr unsigned kSlotBits = 10;
     static constexpr uint64_t kMaxAt = (uint64_t(1) << (64 - kSlotBits)) - 1;

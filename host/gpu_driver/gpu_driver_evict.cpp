@@ -5,6 +5,7 @@
 // callback drops our device PTEs and waits for the TLB invalidate to be
 // acknowledged before the copy engines copy the data home.
 #include <algorithm>
+#include <cassert>
 
 #include "host/gpu_driver/gpu_driver.h"
 
@@ -14,6 +15,7 @@ using hwref::CeDir;
 
 void GpuDriver::track_resident(Pfn devpfn, uint64_t va) {
   // The policy hears of a VA once, however many VRAM pages (COW copies) it has.
+  assert(!(va & (kPageSize - 1)));
   const uint64_t vpn = va >> kPageShift;
   if (Pfn* first = m_resident.find(vpn)) {
     bool known = *first == devpfn;

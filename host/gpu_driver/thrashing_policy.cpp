@@ -1,5 +1,6 @@
 #include "host/gpu_driver/thrashing_policy.h"
 
+#include <cassert>
 #include <unordered_map>
 
 #include "common/block_table.h"
@@ -14,6 +15,7 @@ class UvmThrashing : public IThrashingPolicy {
 
   // `va` is a page address: pages are kept by page number.
   void on_migration(uint64_t va, Processor to, uint64_t now_ps) override {
+    assert(!(va & 4095));
     ++m_stats.s_events;
     // Like UVM, track a page only once a second processor wants it: a page
     // only the GPU migrates (first touch, eviction and refault) costs nothing.
@@ -38,6 +40,7 @@ class UvmThrashing : public IThrashingPolicy {
   }
 
   ThrashHint on_gpu_fault(uint64_t va, uint64_t now_ps) override {
+    assert(!(va & 4095));
     const uint64_t vpn = va >> 12;
     Page* p = m_pages.find(vpn);
     if (!p) return ThrashHint::None;
